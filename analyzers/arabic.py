@@ -1,0 +1,44 @@
+"""Arabic: pyarabic normalization, then a light stemmer in the manner of Lucene's.
+
+Normalization strips tashkeel and tatweel, unifies أ إ آ ٱ to ا, folds ى to ي and
+ة to ه, and turns Arabic-Indic and Persian digits into ASCII. Stemming removes one
+article/conjunction prefix and then common suffixes, never leaving fewer than two
+letters, so names survive (Snowball's Arabic stemmer turns فيتنام into يتنام).
+"""
+
+from __future__ import annotations
+
+from pyarabic import araby
+
+from analyzers.chain import Chain
+from analyzers.normalize import fold
+from analyzers.stopwords import stopwords
+
+_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
+_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+
+
+def normalize(word: str) -> str:
+    """Fold an Arabic word to the form stems and stopwords are compared in."""
+    word = araby.strip_tatweel(araby.strip_tashkeel(fold(word)))
+    return word.translate(_LETTERS)
+
+
+def light_stem(word: str) -> str:
+    """Lucene's ArabicStemmer: one prefix, then any suffixes, keeping ≥ 2 letters."""
+    for prefix in _PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            word = word[len(prefix) :]
+            break
+    else:
+        if word.startswith("و") and len(word) > 3:
+            word = word[1:]
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)]
+    return word
+
+
+def make() -> Chain:
+    return Chain(fold=normalize, stem=light_stem, stop=stopwords("ar", normalize))

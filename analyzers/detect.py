@@ -1,0 +1,150 @@
+"""Offline language identification: by script first, then a model among that script's languages.
+
+A model alone is unreliable on short text (py3langid calls ``АСЕАН`` Belarusian and
+``آسيان`` Egyptian Arabic), so the script decides the candidates, each script has a
+default language that wins when the model is unsure, and a caller that knows which
+languages are possible (an index's languages) can narrow the candidates further.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from functools import cache
+
+import regex
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from analyzers.registry import language_code
+
+# script → candidate languages, the script's default first.
+SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "Latin": (
+        "en",
+        "de",
+        "es",
+        "fr",
+        "it",
+        "pt",
+        "nl",
+        "sv",
+        "no",
+        "da",
+        "fi",
+        "hu",
+        "ro",
+        "tr",
+        "id",
+        "ca",
+        "eu",
+        "et",
+        "lt",
+        "lv",
+        "cs",
+        "sk",
+        "pl",
+        "hr",
+        "sl",
+        "ga",
+        "vi",
+        "sq",
+        "ms",
+        "tl",
+        "sw",
+        "af",
+        "is",
+        "cy",
+    ),  # fmt: skip
+    "Cyrillic": ("ru", "uk", "bg", "sr", "mk", "be", "kk"),
+    "Arabic": ("ar", "fa", "ur"),
+    "Devanagari": ("hi", "mr", "ne"),
+    "Greek": ("el",),
+    "Han": ("zh",),
+    "Kana": ("ja",),
+    "Hangul": ("ko",),
+    "Thai": ("th",),
+    "Hebrew": ("he",),
+    "Armenian": ("hy",),
+    "Georgian": ("ka",),
+    "Bengali": ("bn",),
+    "Tamil": ("ta",),
+}
+_SCRIPT_PATTERNS = {
+    script: regex.compile(rf"[\p{{{script}}}]")
+    for script in SCRIPT_LANGUAGES
+    if script != "Kana"
+}
+_SCRIPT_PATTERNS["Kana"] = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
+_LETTER = regex.compile(r"\p{L}")
+SAMPLE_CHARS = 4000
+# How much likelier the script's default language is a priori than its other languages:
+# enough to decide a lone word the model cannot place, too little to overrule a sentence.
+DEFAULT_PRIOR = 4.0
+
+
+def detect_language(text: str, candidates: Iterable[str] | None = None) -> str:
+    """The ISO 639-1 code of ``text``'s language (``"no"`` for Bokmål, ``"xx"`` if unknown).
+
+    ``candidates`` narrows the answer to languages known to be possible.
+    """
+    ranked = language_probabilities(text, candidates)
+    return ranked[0][0] if ranked else "xx"
+
+
+def language_probabilities(
+    text: str, candidates: Iterable[str] | None = None
+) -> list[tuple[str, float]]:
+    """Candidate languages of ``text`` with probabilities, most likely first."""
+    allowed = {language_code(c) for c in candidates} if candidates is not None else None
+    sample = text[:SAMPLE_CHARS]
+    script = dominant_script(sample)
+    if script is None:
+        return (
+            [(lang, 1.0 / len(allowed)) for lang in sorted(allowed)] if allowed else []
+        )
+    langs = list(SCRIPT_LANGUAGES[script])
+    if script == "Han" and _SCRIPT_PATTERNS["Kana"].search(sample):
+        langs = ["ja"]
+    if allowed is not None:
+        langs = [lang for lang in langs if lang in allowed] or sorted(allowed)
+    langs = list(dict.fromkeys(langs))
+    if len(langs) == 1:
+        return [(langs[0], 1.0)]
+    model_langs = [lang for lang in langs if lang in _model_labels()]
+    if not model_langs:
+        return [(lang, 1.0 / len(langs)) for lang in langs]
+    scores = dict(_model().rank(sample))
+    weighted = {
+        lang: scores[lang] * (DEFAULT_PRIOR if i == 0 else 1.0)
+        for i, lang in enumerate(model_langs)
+    }
+    total = sum(weighted.values()) or 1.0
+    return sorted(
+        ((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1]
+    )
+
+
+def dominant_script(text: str) -> str | None:
+    """The script most of the letters in ``text`` are written in, if any is known."""
+    counts: Counter[str] = Counter()
+    for letter in _LETTER.findall(text):
+        for script, pattern in _SCRIPT_PATTERNS.items():
+            if pattern.match(letter):
+                counts[script] += 1
+                break
+    if not counts:
+        return None
+    if counts["Kana"]:
+        counts["Kana"] += counts.pop("Han", 0)
+    return counts.most_common(1)[0][0]
+
+
+@cache
+def _model() -> LanguageIdentifier:
+    """py3langid's model over all its languages; restricting its softmax keeps the ratios."""
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@cache
+def _model_labels() -> frozenset[str]:
+    return frozenset(_model().labels)

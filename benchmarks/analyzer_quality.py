@@ -1,0 +1,110 @@
+"""Conflation quality of the Russian and Norwegian analyzers on UD gold lemmas.
+
+Over the distinct lowercased forms of a treebank file (each with its most frequent
+gold lemma), each form analyzed alone: recall = share of same-lemma pairs that get
+the same term; precision = share of same-term pairs that have the same lemma.
+Baselines in the same run: plain Snowball, and pymorphy3's first parse for Russian.
+
+    python benchmarks/analyzer_quality.py [--split test|dev] [--data DIR] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pymorphy3  # noqa: E402
+import snowballstemmer  # noqa: E402
+
+import analyzers  # noqa: E402
+from benchmarks.common import SHARED_DATA, write_results  # noqa: E402
+
+TREEBANKS = {"ru": "ru_gsd", "no": "no_bokmaal"}
+
+
+def gold_lemmas(path: Path) -> dict[str, str]:
+    """Each distinct lowercased form with its most frequent gold lemma."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    with path.open(encoding="utf-8") as rows:
+        next(rows)
+        for row in rows:
+            form, lemma, _ = row.rstrip("\n").split("\t")
+            counts[form.lower()][lemma.lower()] += 1
+    return {form: lemmas.most_common(1)[0][0] for form, lemmas in counts.items()}
+
+
+def pairs(groups: dict[str, list[str]]) -> int:
+    return sum(len(g) * (len(g) - 1) // 2 for g in groups.values())
+
+
+def conflation(gold: dict[str, str], term_of: Callable[[str], str]) -> dict[str, float]:
+    """Pairwise conflation precision, recall and F1 of ``term_of`` against ``gold``."""
+    by_lemma: dict[str, list[str]] = defaultdict(list)
+    by_term: dict[str, list[str]] = defaultdict(list)
+    by_both: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for form, lemma in gold.items():
+        term = term_of(form)
+        by_lemma[lemma].append(form)
+        by_term[term].append(form)
+        by_both[(lemma, term)].append(form)
+    agree = pairs(by_both)
+    recall = agree / (pairs(by_lemma) or 1)
+    precision = agree / (pairs(by_term) or 1)
+    f1 = 2 * precision * recall / ((precision + recall) or 1)
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def searchlib_term(lang: str) -> Callable[[str], str]:
+    """The term our chain gives a form, stopwords included: they are conflated
+    like any word, only dropped at indexing, and a dropped form has no term to compare."""
+    chain = analyzers.chain(lang)
+
+    def term(form: str) -> str:
+        words = [w for w, *_ in analyzers.words(form)]
+        return " ".join(chain.stem(chain.fold(w)) for w in words) or form
+
+    return term
+
+
+def snowball_term(lang: str) -> Callable[[str], str]:
+    stemmer = snowballstemmer.stemmer({"ru": "russian", "no": "norwegian"}[lang])
+    return lambda form: stemmer.stemWord(form)
+
+
+def pymorphy_term() -> Callable[[str], str]:
+    morph = pymorphy3.MorphAnalyzer()
+    return lambda form: morph.parse(form)[0].normal_form
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="test", choices=["test", "dev"])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "ud")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    figures: dict[str, dict[str, dict[str, float]]] = {}
+    for lang, treebank in TREEBANKS.items():
+        gold = gold_lemmas(args.data / f"{treebank}-{args.split}.tsv")
+        rows = {"snowball": conflation(gold, snowball_term(lang))}
+        if lang == "ru":
+            rows["pymorphy3 first parse"] = conflation(gold, pymorphy_term())
+        rows["searchlib"] = conflation(gold, searchlib_term(lang))
+        figures[lang] = rows
+        best_baseline = max(r["f1"] for name, r in rows.items() if name != "searchlib")
+        print(f"\n{treebank}-{args.split}: {len(gold)} distinct forms")
+        print(f"{'analyzer':<24}{'precision':>10}{'recall':>10}{'F1':>8}{'F1 / best baseline':>20}")
+        for name, r in rows.items():
+            ratio = r["f1"] / best_baseline
+            print(f"{name:<24}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>8.4f}{ratio:>20.3f}")
+    path = write_results(f"analyzer_quality_{args.split}", {"split": args.split, "results": figures}, args.out)
+    print(f"\nwritten to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Snippets: the passage of a document where the query's terms are densest.
+
+Matched words are wrapped in ``<em>``…``</em>`` and everything else is HTML-escaped,
+so a document containing markup cannot inject it into a page showing the snippet.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Set
+
+import analyzers
+
+WINDOW_WORDS = 30
+MAX_ANALYZED_CHARS = 100_000
+OPEN, CLOSE = "<em>", "</em>"
+
+
+def snippet(text: str, lang_key: str, terms: Set[str], window: int = WINDOW_WORDS) -> str:
+    """The best ``window``-word passage of ``text`` with the words matching ``terms`` marked."""
+    text = text[:MAX_ANALYZED_CHARS]
+    tokens = analyzers.analyze(text, lang_key)
+    if not tokens:
+        return html.escape(text[:200])
+    hits = [i for i, token in enumerate(tokens) if token.term in terms]
+    first = _best_window_start(tokens, hits, window)
+    chosen = tokens[first : first + window]
+    start, end = chosen[0].start, chosen[-1].end
+    marked = [t for t in chosen if t.term in terms]
+    pieces, cursor = [], start
+    for token in marked:
+        pieces.append(html.escape(text[cursor : token.start]))
+        pieces.append(OPEN + html.escape(text[token.start : token.end]) + CLOSE)
+        cursor = token.end
+    pieces.append(html.escape(text[cursor:end]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text.rstrip()) else ""
+    return prefix + "".join(pieces).replace("\n", " ") + suffix
+
+
+def _best_window_start(tokens: list[analyzers.Token], hits: list[int], window: int) -> int:
+    """Where a window of ``window`` tokens covers the most distinct matched terms."""
+    if not hits:
+        return 0
+    best, best_score = hits[0], (-1, 0)
+    for i, first_hit in enumerate(hits):
+        covered = [h for h in hits[i:] if h < first_hit + window]
+        score = (len({tokens[h].term for h in covered}), len(covered))
+        if score > best_score:
+            best, best_score = first_hit, score
+    # Start a little before the first match, for context.
+    return max(0, best - min(5, window // 6))

@@ -1,0 +1,289 @@
+"""A searchlib index: fielded documents in a Whoosh index on disk.
+
+Opening an index unpickles its table of contents: never open an index directory
+that someone you do not trust could have written (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+
+import analyzers
+from searchlib import highlight, query
+from searchlib.documents import Document
+from searchlib.schema import body_field, build_schema, title_field
+
+INDEX_NAME = "searchlib"
+WRITER_MEMORY_MB = 256
+LOCK_TIMEOUT_S = 30.0
+
+
+class SearchlibError(Exception):
+    """A problem the user can act on; the message names the file or argument."""
+
+
+class IndexNotFoundError(SearchlibError):
+    pass
+
+
+class IndexLockedError(SearchlibError):
+    pass
+
+
+@attrs.frozen
+class Hit:
+    """One ranked result. ``snippet`` is HTML-escaped with matches in ``<em>``."""
+
+    id: str
+    score: float
+    title: str
+    lang: str
+    snippet: str
+    date: datetime | None = None
+    source: str | None = None
+
+
+@attrs.frozen
+class AddResult:
+    """What :meth:`Index.add` did."""
+
+    added: int
+    replaced: int
+    duplicates: int
+    languages: dict[str, int]
+
+
+class Index:
+    """Fielded multilingual documents, ranked with BM25F. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, path: Path, whoosh: whoosh_index.Index) -> None:
+        self.path = path
+        self._whoosh = whoosh
+        self._searcher: Searcher | None = None
+        self._lock = threading.Lock()
+        self.ranking = query.DEFAULT_RANKING
+        self.lock_timeout = LOCK_TIMEOUT_S
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> Index:
+        """A new, empty index at ``path`` (a directory, made if missing and empty if present)."""
+        path = Path(path)
+        if exists(path):
+            raise SearchlibError(f"{path}: an index already exists here")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            whoosh = whoosh_index.create_in(str(path), build_schema(), indexname=INDEX_NAME)
+        except OSError as error:
+            raise SearchlibError(f"{path}: cannot create an index ({error.strerror or error})") from None
+        return cls(path, whoosh)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Index:
+        """Open the index at ``path``.
+
+        Whoosh keeps parts of an index as pickles: opening an index runs code its
+        writer could have put there. Open only indexes you or someone you trust wrote.
+        """
+        path = Path(path)
+        if not exists(path):
+            raise IndexNotFoundError(f"{path}: no searchlib index here")
+        try:
+            whoosh = whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+        except Exception as error:
+            raise SearchlibError(f"{path}: cannot open the index ({error})") from None
+        return cls(path, whoosh)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._whoosh.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._current_searcher().doc_count()
+
+    # -- writing -------------------------------------------------------------------
+
+    def add(self, documents: Iterable[Document]) -> AddResult:
+        """Add documents, replacing any with the same id, in one commit.
+
+        Within one call the last document with a given id wins.
+        """
+        batch: dict[str, Document] = {}
+        total = 0
+        for document in documents:
+            batch.pop(document.id, None)
+            batch[document.id] = document
+            total += 1
+        searcher = self._current_searcher()
+        replaced = sum(1 for doc_id in batch if searcher.document_number(id=doc_id) is not None)
+        languages: Counter[str] = Counter()
+        with self._writer() as writer:
+            for document in batch.values():
+                fields = _fields(document)
+                languages[fields["lang"]] += 1
+                writer.update_document(**fields)
+        return AddResult(
+            added=len(batch) - replaced,
+            replaced=replaced,
+            duplicates=total - len(batch),
+            languages=dict(languages),
+        )
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete documents by id; returns how many were found."""
+        ids = list(ids)
+        searcher = self._current_searcher()
+        found = [doc_id for doc_id in ids if searcher.document_number(id=doc_id) is not None]
+        with self._writer() as writer:
+            for doc_id in found:
+                writer.delete_by_term("id", doc_id)
+        return len(found)
+
+    def _writer(self) -> _Writer:
+        try:
+            writer = self._whoosh.writer(timeout=self.lock_timeout, limitmb=WRITER_MEMORY_MB)
+        except LockError:
+            raise IndexLockedError(
+                f"{self.path}: another process is writing to this index "
+                f"(waited {self.lock_timeout:g} s for its lock)"
+            ) from None
+        return _Writer(writer)
+
+    # -- reading -------------------------------------------------------------------
+
+    def languages(self) -> list[str]:
+        """The language codes of the documents in the index."""
+        return [code for code, _ in self.language_counts().items()]
+
+    def language_counts(self) -> dict[str, int]:
+        reader = self._current_searcher().reader()
+        return {
+            _decode(term): reader.doc_frequency("lang", term) for term in reader.lexicon("lang")
+        }
+
+    def search(self, text: str, limit: int = 10, lang: str | None = None) -> list[Hit]:
+        """The ``limit`` best documents for ``text``; ``lang=None``: the query's language is unknown.
+
+        Raises :class:`searchlib.QueryError` for a query that cannot be run.
+        """
+        if limit < 1:
+            raise query.QueryError(f"limit must be at least 1, not {limit}")
+        parsed = query.parse(text)
+        searcher = self._current_searcher()
+        weights = query.language_weights(parsed, self.languages(), lang, self.ranking)
+        combined, readings = query.build(parsed, weights, self.ranking)
+        if combined is query.q.NullQuery:
+            return []
+        results = searcher.search(combined, limit=limit)
+        hits = []
+        for result in results:
+            stored = result.fields()
+            key = analyzers.canonical(stored["lang"])
+            reading = readings.get(key)
+            terms = {t for f, t in reading.iter_all_terms() if f.endswith("_" + key)} if reading else set()
+            hits.append(
+                Hit(
+                    id=stored["id"],
+                    score=round(float(result.score), 6),
+                    title=stored.get("title", ""),
+                    lang=stored["lang"],
+                    snippet=highlight.snippet(stored.get("body", ""), key, terms),
+                    date=stored.get("date"),
+                    source=stored.get("source"),
+                )
+            )
+        return hits
+
+    def _current_searcher(self) -> Searcher:
+        with self._lock:
+            if self._searcher is not None and not self._searcher.up_to_date():
+                self._searcher.close()
+                self._searcher = None
+            if self._searcher is None:
+                self._searcher = self._whoosh.searcher(weighting=_weighting())
+            return self._searcher
+
+    def stats(self) -> dict[str, object]:
+        """Documents per language, distinct terms, and size on disk."""
+        reader = self._current_searcher().reader()
+        terms = sum(1 for field in reader.indexed_field_names() if "_" in field for _ in reader.lexicon(field))
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return {
+            "path": str(self.path),
+            "documents": reader.doc_count(),
+            "languages": self.language_counts(),
+            "terms": terms,
+            "size_bytes": size,
+        }
+
+
+class _Writer:
+    """A Whoosh writer that commits on success and cancels on any error."""
+
+    def __init__(self, writer) -> None:  # noqa: ANN001 - Whoosh's writer classes vary
+        self._writer = writer
+
+    def __enter__(self):  # noqa: ANN204
+        return self._writer
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if exc_type is None:
+            self._writer.commit()
+        else:
+            self._writer.cancel()
+
+
+def exists(path: Path) -> bool:
+    return path.is_dir() and whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
+
+
+def _weighting() -> scoring.WeightingModel:
+    return scoring.BM25F(B=0.75, K1=1.2)
+
+
+def _fields(document: Document) -> dict[str, object]:
+    lang = analyzers.registry.language_code(document.lang) if document.lang else None
+    if not lang or lang == "xx":
+        lang = analyzers.detect_language(f"{document.title}\n{document.body}")
+    key = analyzers.canonical(lang)
+    fields: dict[str, object] = {
+        "id": document.id,
+        "lang": lang,
+        "title": document.title,
+        "body": document.body,
+        title_field(key): document.title,
+        body_field(key): document.body,
+    }
+    if document.date is not None:
+        fields["date"] = document.date
+    if document.source is not None:
+        fields["source"] = document.source
+    return fields
+
+
+def _decode(term: bytes | str) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+__all__ = ["AddResult", "Hit", "Index", "IndexLockedError", "IndexNotFoundError", "SearchlibError"]

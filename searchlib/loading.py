@@ -1,0 +1,178 @@
+"""Read documents from files: the seed ``.txt`` format, ``.jsonl``, and directories of them.
+
+A file that cannot be read is reported as a :class:`Skipped` with its path and the
+reason, and loading goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import attrs
+
+from searchlib.documents import Document
+
+SUFFIXES = (".txt", ".jsonl")
+_TITLE_DATE = re.compile(r"\s+(\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)\s*$")
+_SOURCE_LINE = re.compile(
+    r"^\s*(?:Kilde|Source|Quelle|Fuente|Источник|مصدر|المصدر)\s*[:：]?\s*(\S*)\s*$",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"https?://\S+")
+_WORDLIKE = re.compile(r"[^\W_]")
+
+
+@attrs.frozen
+class Skipped:
+    """A file, or a line of one, that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def load_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document | Skipped]:
+    """Documents from files and directories (recursively), with what had to be skipped."""
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            yield from _load_directory(path)
+        elif not path.exists():
+            yield Skipped(str(path), "no such file or directory")
+        else:
+            yield from load_file(path)
+
+
+def _load_directory(root: Path) -> Iterator[Document | Skipped]:
+    for directory, subdirs, files in os.walk(root, onerror=None, followlinks=False):
+        subdirs.sort()
+        for name in sorted(files):
+            path = Path(directory, name)
+            if path.suffix.lower() in SUFFIXES:
+                yield from load_file(path)
+
+
+def load_file(path: Path) -> Iterator[Document | Skipped]:
+    """The documents of one ``.txt`` or ``.jsonl`` file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        yield Skipped(str(path), error.strerror or str(error))
+        return
+    text = _decode(raw)
+    if text is None:
+        yield Skipped(str(path), "not UTF-8 text (binary, or another encoding)")
+        return
+    if path.suffix.lower() == ".jsonl":
+        yield from parse_jsonl(text, str(path))
+    else:
+        yield parse_txt(text, path.stem, str(path))
+
+
+def _decode(raw: bytes) -> str | None:
+    """UTF-8 (a BOM allowed) or UTF-16 with a BOM; anything else, or NUL bytes, is not text."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in raw:
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_txt(text: str, doc_id: str, origin: str = "") -> Document | Skipped:
+    """The seed format: the first line with a word in it is the title, maybe ending in a
+    date-time; a ``Kilde:``/``Source:``/``Источник:``/``مصدر`` line gives the source URL.
+
+    Lines of markup debris (``![]() |``) have no word and are passed over.
+    """
+    lines = text.splitlines()
+    title_index = next((i for i, line in enumerate(lines) if _WORDLIKE.search(line)), None)
+    if title_index is None:
+        return Skipped(origin or doc_id, "empty file" if not text.strip() else "no text in file")
+    title = lines[title_index].strip().strip("|").strip()
+    date = None
+    if found := _TITLE_DATE.search(title):
+        date = _parse_date(found.group(1))
+        if date is not None:
+            title = title[: found.start()].rstrip()
+    source = None
+    body_lines = []
+    for line in lines[title_index + 1 :]:
+        if found := _SOURCE_LINE.match(line):
+            url = found.group(1) or ""
+            source = url if _URL.match(url) else source
+            continue
+        body_lines.append(line)
+    body = "\n".join(body_lines).strip()
+    return Document(id=doc_id, title=title, body=body, date=date, source=source)
+
+
+def parse_jsonl(text: str, origin: str) -> Iterator[Document | Skipped]:
+    """One JSON object a line: ``id``, ``title``, ``body`` or ``text``, optional ``lang``,
+    ``date`` (ISO 8601) and ``source``."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{origin}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Skipped(where, f"not valid JSON ({error.msg})")
+            continue
+        if not isinstance(record, dict):
+            yield Skipped(where, "not a JSON object")
+            continue
+        try:
+            yield _document_from_record(record)
+        except (KeyError, TypeError, ValueError) as error:
+            yield Skipped(where, str(error).strip("'\""))
+
+
+def _document_from_record(record: dict) -> Document:
+    if "id" not in record:
+        raise KeyError("missing 'id'")
+    doc_id = record["id"]
+    if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+        doc_id = str(doc_id)
+    body = record.get("body", record.get("text", ""))
+    date = record.get("date")
+    if date is not None:
+        parsed = _parse_date(date) if isinstance(date, str) else None
+        if parsed is None:
+            raise ValueError(f"'date' is not an ISO 8601 date: {date!r}")
+        date = parsed
+    lang = record.get("lang")
+    source = record.get("source")
+    for name, value in (("lang", lang), ("source", source)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"'{name}' must be text, not {type(value).__name__}")
+    try:
+        return Document(
+            id=doc_id,
+            title=record.get("title", ""),
+            body=body,
+            lang=lang,
+            date=date,
+            source=source,
+        )
+    except TypeError as error:
+        raise TypeError(f"'id', 'title' and 'body' must be text ({error})") from None
+
+
+def _parse_date(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -1,0 +1,27 @@
+"""Where searchlib keeps things: the default index, and the bundled seed corpus."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+ENV_INDEX = "SEARCHLIB_INDEX"
+
+
+def default_index() -> Path:
+    """``$SEARCHLIB_INDEX``, else ``index`` in the user's data directory for searchlib."""
+    configured = os.environ.get(ENV_INDEX)
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_data_dir("searchlib", appauthor=False)) / "index"
+
+
+def seeds_dir() -> Path:
+    """The sample corpus: inside the installed package, or the checkout's ``seeds/``."""
+    packaged = Path(str(resources.files("searchlib").joinpath("seeds")))
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "seeds"

@@ -1,0 +1,166 @@
+"""From what a user types to a Whoosh query over the per-language fields.
+
+The query is parsed once into words as typed, then read once per candidate
+language with that language's analyzer. Each reading only reaches documents of
+its own language (their fields), and is weighted by how likely the query is in
+that language, so readings in other languages do not add up into noise: an
+English question read as German meets German documents' statistics, where
+English function words are rare and would score high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import attrs
+from whoosh import query as q
+from whoosh.fields import DATETIME, ID, TEXT, Schema
+from whoosh.qparser import GtLtPlugin, OrGroup, QueryParser
+
+import analyzers
+from searchlib.analysis import SurfaceAnalyzer
+from searchlib.schema import body_field, title_field
+
+TEXT_FIELDS = ("text", "title", "body")
+MAX_QUERY_WORDS = 1024
+MAX_EXPANSIONS = 256
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; the message says why, for the user."""
+
+
+@attrs.frozen
+class Ranking:
+    """Knobs of the multilingual ranking, tuned on the benchmarks' tuning splits."""
+
+    title_boost: float = 1.5
+    language_sharpness: float = 1.0  # γ in weight = (p / p_max) ** γ
+    min_language_weight: float = 0.01
+
+
+DEFAULT_RANKING = Ranking()
+
+
+def _surface_schema() -> Schema:
+    surface = SurfaceAnalyzer()
+    return Schema(
+        text=TEXT(analyzer=surface),
+        title=TEXT(analyzer=surface),
+        body=TEXT(analyzer=surface),
+        lang=ID,
+        id=ID,
+        source=ID,
+        date=DATETIME,
+    )
+
+
+_PARSER = QueryParser("text", _surface_schema(), group=OrGroup)
+_PARSER.add_plugin(GtLtPlugin())
+
+
+def parse(text: str) -> q.Query:
+    """The user's query as words typed, operators and field filters (no language yet)."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    if len(cleaned.split()) > MAX_QUERY_WORDS:
+        raise QueryError(f"the query has more than {MAX_QUERY_WORDS} words")
+    try:
+        return _PARSER.parse(cleaned)
+    except Exception as error:  # Whoosh raises assorted errors on odd syntax
+        raise QueryError(f"cannot parse the query: {error}") from None
+
+
+def query_words(parsed: q.Query) -> str:
+    """The words of the free-text part of a query, for language identification."""
+    return " ".join(
+        text for field, text in parsed.iter_all_terms() if field in TEXT_FIELDS and isinstance(text, str)
+    )
+
+
+def read_in(parsed: q.Query, key: str, ranking: Ranking = DEFAULT_RANKING) -> q.Query:
+    """The query read by one analyzer (``key`` as in :func:`analyzers.canonical`)."""
+
+    def rewrite(node: q.Query) -> q.Query:
+        field = getattr(node, "fieldname", None)
+        if field == "lang" and isinstance(node, q.Term):
+            return q.Term("lang", analyzers.registry.language_code(node.text), boost=node.boost)
+        if field not in TEXT_FIELDS:
+            return node if node.is_leaf() else node.apply(rewrite)
+        targets = _targets(field, key, ranking)
+        if isinstance(node, q.Phrase):
+            tokens = analyzers.analyze(" ".join(node.words), key)
+            if not tokens:
+                return q.NullQuery
+            terms = [t.term for t in tokens]
+            # Stopwords dropped inside the phrase still hold their positions in documents.
+            slop = node.slop + (tokens[-1].position - tokens[0].position + 1 - len(tokens))
+            return _any(q.Phrase(f, terms, slop=slop, boost=b * node.boost) for f, b in targets)
+        if isinstance(node, q.Term):
+            terms = [t.term for t in analyzers.analyze(node.text, key)]
+            if len(terms) > 1:
+                return _any(q.Phrase(f, terms, boost=b * node.boost) for f, b in targets)
+            return _any(q.Term(f, t, boost=b * node.boost) for f, b in targets for t in terms)
+        if isinstance(node, (q.Prefix, q.Wildcard)):
+            folded = analyzers.chain(key).fold(node.text)
+            return _any(type(node)(f, folded, boost=b * node.boost) for f, b in targets)
+        return q.NullQuery
+
+    return rewrite(parsed).normalize()
+
+
+def _targets(field: str, key: str, ranking: Ranking) -> list[tuple[str, float]]:
+    if field == "title":
+        return [(title_field(key), 1.0)]
+    if field == "body":
+        return [(body_field(key), 1.0)]
+    return [(title_field(key), ranking.title_boost), (body_field(key), 1.0)]
+
+
+def _any(queries: Iterable[q.Query]) -> q.Query:
+    subqueries = list(queries)
+    if not subqueries:
+        return q.NullQuery
+    return subqueries[0] if len(subqueries) == 1 else q.Or(subqueries)
+
+
+def language_weights(
+    parsed: q.Query,
+    index_languages: Iterable[str],
+    lang: str | None = None,
+    ranking: Ranking = DEFAULT_RANKING,
+) -> dict[str, float]:
+    """Weight per analyzer key for reading the query, from its likely languages.
+
+    With ``lang`` given, only that language is read. Otherwise the query's words
+    are identified among the languages the index holds (script first), and each
+    candidate is weighted by its probability relative to the likeliest one.
+    """
+    present = list(index_languages)
+    if lang is not None:
+        return {analyzers.canonical(lang): 1.0}
+    if not present:
+        return {}
+    probabilities = analyzers.detect.language_probabilities(query_words(parsed), present)
+    if not probabilities:
+        probabilities = [(code, 1.0) for code in present]
+    top = max(p for _, p in probabilities) or 1.0
+    weights: dict[str, float] = {}
+    for code, p in probabilities:
+        weight = (p / top) ** ranking.language_sharpness
+        if weight >= ranking.min_language_weight:
+            key = analyzers.canonical(code)
+            weights[key] = max(weights.get(key, 0.0), weight)
+    return weights
+
+
+def build(
+    parsed: q.Query, weights: Mapping[str, float], ranking: Ranking = DEFAULT_RANKING
+) -> tuple[q.Query, dict[str, q.Query]]:
+    """The combined query and each language's reading (for highlighting)."""
+    readings = {key: read_in(parsed, key, ranking) for key in weights}
+    parts = [
+        reading.with_boost(reading.boost * weights[key]) if weights[key] != 1.0 else reading
+        for key, reading in readings.items()
+        if reading is not q.NullQuery
+    ]
+    return _any(parts), readings
