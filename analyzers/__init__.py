@@ -11,7 +11,16 @@ from analyzers.registry import GENERIC, canonical, chain, languages
 from analyzers.token import Token
 from analyzers.tokenizer import words
 
-__all__ = ["Chain", "Token", "analyze", "canonical", "chain", "detect_language", "languages", "words"]
+__all__ = [
+    "Chain",
+    "Token",
+    "analyze",
+    "canonical",
+    "chain",
+    "detect_language",
+    "languages",
+    "words",
+]
 
 
 def analyze(text: str, lang: str | None) -> list[Token]:

@@ -18,43 +18,45 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from analyzers.registry import language_code
 
 # script → candidate languages, the script's default first.
+# Latin-script candidates: the languages with an analyzer, and others common in text.
+_LATIN = [
+    "en",
+    "de",
+    "es",
+    "fr",
+    "it",
+    "pt",
+    "nl",
+    "sv",
+    "no",
+    "da",
+    "fi",
+    "hu",
+    "ro",
+    "tr",
+    "id",
+    "ca",
+    "eu",
+    "et",
+    "lt",
+    "lv",
+    "cs",
+    "sk",
+    "pl",
+    "hr",
+    "sl",
+    "ga",
+    "vi",
+    "sq",
+    "ms",
+    "tl",
+    "sw",
+    "af",
+    "is",
+    "cy",
+]
 SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
-    "Latin": (
-        "en",
-        "de",
-        "es",
-        "fr",
-        "it",
-        "pt",
-        "nl",
-        "sv",
-        "no",
-        "da",
-        "fi",
-        "hu",
-        "ro",
-        "tr",
-        "id",
-        "ca",
-        "eu",
-        "et",
-        "lt",
-        "lv",
-        "cs",
-        "sk",
-        "pl",
-        "hr",
-        "sl",
-        "ga",
-        "vi",
-        "sq",
-        "ms",
-        "tl",
-        "sw",
-        "af",
-        "is",
-        "cy",
-    ),  # fmt: skip
+    "Latin": tuple(_LATIN),
     "Cyrillic": ("ru", "uk", "bg", "sr", "mk", "be", "kk"),
     "Arabic": ("ar", "fa", "ur"),
     "Devanagari": ("hi", "mr", "ne"),
@@ -70,9 +72,7 @@ SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Tamil": ("ta",),
 }
 _SCRIPT_PATTERNS = {
-    script: regex.compile(rf"[\p{{{script}}}]")
-    for script in SCRIPT_LANGUAGES
-    if script != "Kana"
+    script: regex.compile(rf"[\p{{{script}}}]") for script in SCRIPT_LANGUAGES if script != "Kana"
 }
 _SCRIPT_PATTERNS["Kana"] = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 _LETTER = regex.compile(r"\p{L}")
@@ -91,17 +91,13 @@ def detect_language(text: str, candidates: Iterable[str] | None = None) -> str:
     return ranked[0][0] if ranked else "xx"
 
 
-def language_probabilities(
-    text: str, candidates: Iterable[str] | None = None
-) -> list[tuple[str, float]]:
+def language_probabilities(text: str, candidates: Iterable[str] | None = None) -> list[tuple[str, float]]:
     """Candidate languages of ``text`` with probabilities, most likely first."""
     allowed = {language_code(c) for c in candidates} if candidates is not None else None
     sample = text[:SAMPLE_CHARS]
     script = dominant_script(sample)
     if script is None:
-        return (
-            [(lang, 1.0 / len(allowed)) for lang in sorted(allowed)] if allowed else []
-        )
+        return [(lang, 1.0 / len(allowed)) for lang in sorted(allowed)] if allowed else []
     langs = list(SCRIPT_LANGUAGES[script])
     if script == "Han" and _SCRIPT_PATTERNS["Kana"].search(sample):
         langs = ["ja"]
@@ -114,14 +110,9 @@ def language_probabilities(
     if not model_langs:
         return [(lang, 1.0 / len(langs)) for lang in langs]
     scores = dict(_model().rank(sample))
-    weighted = {
-        lang: scores[lang] * (DEFAULT_PRIOR if i == 0 else 1.0)
-        for i, lang in enumerate(model_langs)
-    }
+    weighted = {lang: scores[lang] * (DEFAULT_PRIOR if i == 0 else 1.0) for i, lang in enumerate(model_langs)}
     total = sum(weighted.values()) or 1.0
-    return sorted(
-        ((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1]
-    )
+    return sorted(((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1])
 
 
 def dominant_script(text: str) -> str | None:

@@ -20,4 +20,3 @@ def fold(word: str) -> str:
         return word.lower()
     word = unicodedata.normalize("NFKC", word).casefold().translate(_TABLE)
     return sys.intern(word) if len(word) < 40 else word
-

@@ -8,14 +8,10 @@ from importlib import resources
 
 
 @cache
-def stopwords(
-    lang: str, normalize: Callable[[str], str] | None = None
-) -> frozenset[str]:
+def stopwords(lang: str, normalize: Callable[[str], str] | None = None) -> frozenset[str]:
     """The language's stopwords, passed through ``normalize`` so they compare to terms."""
     source = resources.files(__package__).joinpath("stopwords", f"{lang}.txt")
     if not source.is_file():
         return frozenset()
     words = (line.strip() for line in source.read_text(encoding="utf-8").splitlines())
-    return frozenset(
-        (normalize or str)(w) for w in words if w and not w.startswith("#")
-    )
+    return frozenset((normalize or str)(w) for w in words if w and not w.startswith("#"))

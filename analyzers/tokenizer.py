@@ -10,6 +10,7 @@ substring of two or more characters is findable.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 import regex
 
@@ -52,5 +53,5 @@ def _bigrams(text: str, start: int, end: int) -> Iterator[tuple[str, int, int, b
         s, e = units[0]
         yield text[s:e], s, e, True
         return
-    for (s, _), (_, e) in zip(units, units[1:]):
+    for (s, _), (_, e) in pairwise(units):
         yield text[s:e], s, e, True

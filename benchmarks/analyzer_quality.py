@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pymorphy3  # noqa: E402
-import snowballstemmer  # noqa: E402
+import pymorphy3
+import snowballstemmer
 
-import analyzers  # noqa: E402
-from benchmarks.common import SHARED_DATA, write_results  # noqa: E402
+import analyzers
+from benchmarks.common import SHARED_DATA, write_results
 
 TREEBANKS = {"ru": "ru_gsd", "no": "no_bokmaal"}
 
@@ -102,7 +102,9 @@ def main() -> None:
         for name, r in rows.items():
             ratio = r["f1"] / best_baseline
             print(f"{name:<24}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>8.4f}{ratio:>20.3f}")
-    path = write_results(f"analyzer_quality_{args.split}", {"split": args.split, "results": figures}, args.out)
+    path = write_results(
+        f"analyzer_quality_{args.split}", {"split": args.split, "results": figures}, args.out
+    )
     print(f"\nwritten to {path}")
 
 

@@ -173,7 +173,10 @@ def _open_for_reading(args: argparse.Namespace) -> Index:
     path = paths.default_index()
     if not exists(path):
         seeds = paths.seeds_dir()
-        print(f"searchlib: no index at {path} yet; indexing the bundled seeds ({seeds})", file=sys.stderr)
+        print(
+            f"searchlib: no index at {path} yet; indexing the bundled seeds ({seeds})",
+            file=sys.stderr,
+        )
         with Index.create(path) as index:
             index.add(d for d in load_paths([seeds]) if isinstance(d, Document))
     _check_trusted(path, args.trust_index)

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import attrs
 from whoosh import index as whoosh_index
-from whoosh import scoring
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 import analyzers
-from searchlib import highlight, query
+from searchlib import highlight as highlighting
+from searchlib import query
 from searchlib.documents import Document
+from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
 from searchlib.schema import body_field, build_schema, title_field
 
 INDEX_NAME = "searchlib"
@@ -72,7 +73,7 @@ class Index:
         self._whoosh = whoosh
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
-        self.ranking = query.DEFAULT_RANKING
+        self.ranking: Ranking = DEFAULT_RANKING
         self.lock_timeout = LOCK_TIMEOUT_S
 
     # -- lifecycle -----------------------------------------------------------------
@@ -178,13 +179,14 @@ class Index:
 
     def language_counts(self) -> dict[str, int]:
         reader = self._current_searcher().reader()
-        return {
-            _decode(term): reader.doc_frequency("lang", term) for term in reader.lexicon("lang")
-        }
+        return {_decode(term): reader.doc_frequency("lang", term) for term in reader.lexicon("lang")}
 
-    def search(self, text: str, limit: int = 10, lang: str | None = None) -> list[Hit]:
+    def search(
+        self, text: str, limit: int = 10, lang: str | None = None, highlight: bool = True
+    ) -> list[Hit]:
         """The ``limit`` best documents for ``text``; ``lang=None``: the query's language is unknown.
 
+        ``highlight=False`` leaves snippets empty, for callers that only need the ranking.
         Raises :class:`searchlib.QueryError` for a query that cannot be run.
         """
         if limit < 1:
@@ -200,15 +202,13 @@ class Index:
         for result in results:
             stored = result.fields()
             key = analyzers.canonical(stored["lang"])
-            reading = readings.get(key)
-            terms = {t for f, t in reading.iter_all_terms() if f.endswith("_" + key)} if reading else set()
             hits.append(
                 Hit(
                     id=stored["id"],
                     score=round(float(result.score), 6),
                     title=stored.get("title", ""),
                     lang=stored["lang"],
-                    snippet=highlight.snippet(stored.get("body", ""), key, terms),
+                    snippet=_snippet(stored, key, readings.get(key)) if highlight else "",
                     date=stored.get("date"),
                     source=stored.get("source"),
                 )
@@ -221,13 +221,25 @@ class Index:
                 self._searcher.close()
                 self._searcher = None
             if self._searcher is None:
-                self._searcher = self._whoosh.searcher(weighting=_weighting())
+                weighting = LanguageBM25F(self.ranking, {})
+                self._searcher = self._whoosh.searcher(weighting=weighting)
+                weighting.field_docs = _field_docs(self._searcher.reader())
             return self._searcher
+
+    def set_ranking(self, ranking: Ranking) -> None:
+        """Rank with other parameters from now on (the benchmarks tune with this)."""
+        with self._lock:
+            self.ranking = ranking
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
 
     def stats(self) -> dict[str, object]:
         """Documents per language, distinct terms, and size on disk."""
         reader = self._current_searcher().reader()
-        terms = sum(1 for field in reader.indexed_field_names() if "_" in field for _ in reader.lexicon(field))
+        terms = sum(
+            1 for field in reader.indexed_field_names() if "_" in field for _ in reader.lexicon(field)
+        )
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return {
             "path": str(self.path),
@@ -241,25 +253,38 @@ class Index:
 class _Writer:
     """A Whoosh writer that commits on success and cancels on any error."""
 
-    def __init__(self, writer) -> None:  # noqa: ANN001 - Whoosh's writer classes vary
+    def __init__(self, writer) -> None:
         self._writer = writer
 
-    def __enter__(self):  # noqa: ANN204
+    def __enter__(self):
         return self._writer
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+    def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self._writer.commit()
         else:
             self._writer.cancel()
 
 
+def _snippet(stored: dict, key: str, reading: query.q.Query | None) -> str:
+    suffix = "_" + key
+    terms = {t for f, t in reading.iter_all_terms() if f.endswith(suffix)} if reading else set()
+    return highlighting.snippet(stored.get("body", ""), key, terms)
+
+
 def exists(path: Path) -> bool:
     return path.is_dir() and whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
 
 
-def _weighting() -> scoring.WeightingModel:
-    return scoring.BM25F(B=0.75, K1=1.2)
+def _field_docs(reader) -> dict[str, int]:
+    """Documents per language field, from the ``lang`` field's document frequencies."""
+    per_key: Counter[str] = Counter()
+    for term in reader.lexicon("lang"):
+        per_key[analyzers.canonical(_decode(term))] += reader.doc_frequency("lang", term)
+    counts = {}
+    for key, docs in per_key.items():
+        counts[title_field(key)] = counts[body_field(key)] = docs
+    return counts
 
 
 def _fields(document: Document) -> dict[str, object]:

@@ -80,9 +80,10 @@ def _decode(raw: bytes) -> str | None:
     """UTF-8 (a BOM allowed) or UTF-16 with a BOM; anything else, or NUL bytes, is not text."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return raw.decode("utf-16")
+            text = raw.decode("utf-16")
         except UnicodeDecodeError:
             return None
+        return None if "\x00" in text else text
     if b"\x00" in raw:
         return None
     try:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import attrs
 from whoosh import query as q
 from whoosh.fields import DATETIME, ID, TEXT, Schema
-from whoosh.qparser import GtLtPlugin, OrGroup, QueryParser
+from whoosh.qparser import GtLtPlugin, OrGroup, QueryParser, WildcardPlugin
 
 import analyzers
 from searchlib.analysis import SurfaceAnalyzer
+from searchlib.ranking import DEFAULT_RANKING, Ranking
 from searchlib.schema import body_field, title_field
 
 TEXT_FIELDS = ("text", "title", "body")
@@ -28,18 +28,6 @@ MAX_EXPANSIONS = 256
 
 class QueryError(ValueError):
     """A query that cannot be run; the message says why, for the user."""
-
-
-@attrs.frozen
-class Ranking:
-    """Knobs of the multilingual ranking, tuned on the benchmarks' tuning splits."""
-
-    title_boost: float = 1.5
-    language_sharpness: float = 1.0  # γ in weight = (p / p_max) ** γ
-    min_language_weight: float = 0.01
-
-
-DEFAULT_RANKING = Ranking()
 
 
 def _surface_schema() -> Schema:
@@ -55,7 +43,15 @@ def _surface_schema() -> Schema:
     )
 
 
+class _StarWildcardPlugin(WildcardPlugin):
+    """Only ``*`` is a wildcard: people end questions with ``?`` and mean no pattern."""
+
+    expr = r"(?P<text>[*])"
+
+
 _PARSER = QueryParser("text", _surface_schema(), group=OrGroup)
+_PARSER.remove_plugin_class(WildcardPlugin)
+_PARSER.add_plugin(_StarWildcardPlugin())
 _PARSER.add_plugin(GtLtPlugin())
 
 
@@ -65,9 +61,35 @@ def parse(text: str) -> q.Query:
     if len(cleaned.split()) > MAX_QUERY_WORDS:
         raise QueryError(f"the query has more than {MAX_QUERY_WORDS} words")
     try:
-        return _PARSER.parse(cleaned)
+        parsed = _PARSER.parse(cleaned)
     except Exception as error:  # Whoosh raises assorted errors on odd syntax
         raise QueryError(f"cannot parse the query: {error}") from None
+    return _with_filters_required(parsed)
+
+
+def _with_filters_required(node: q.Query) -> q.Query:
+    """Words are alternatives that rank; ``lang:``/``date:``/``id:`` filters and ``NOT``
+    terms constrain. Whoosh's OR grouping would instead let a filter alone match."""
+    if node.is_leaf():
+        return node
+    node = node.apply(_with_filters_required)
+    if not isinstance(node, q.Or):
+        return node
+    negatives = [c.query for c in node.subqueries if isinstance(c, q.Not)]
+    rest = [c for c in node.subqueries if not isinstance(c, q.Not)]
+    filters = [c for c in rest if _is_filter(c)]
+    words = [c for c in rest if not _is_filter(c)]
+    core: q.Query = q.Or(words, boost=node.boost) if len(words) > 1 else (words[0] if words else q.Every())
+    if filters:
+        core = q.And([core, *filters])
+    if negatives:
+        core = q.AndNot(core, negatives[0] if len(negatives) == 1 else q.Or(negatives))
+    return core
+
+
+def _is_filter(node: q.Query) -> bool:
+    leaves = [node] if node.is_leaf() else list(node.leaves())
+    return bool(leaves) and all(getattr(leaf, "fieldname", None) not in TEXT_FIELDS for leaf in leaves)
 
 
 def query_words(parsed: q.Query) -> str:

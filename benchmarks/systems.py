@@ -1,0 +1,134 @@
+"""The search systems the benchmarks compare, each behind ``search(text, lang) -> ids``.
+
+searchlib itself, and the baselines measured in the same run: Whoosh with its
+StandardAnalyzer (title and body, BM25F), and Tantivy with a Snowball stemmer per
+language field where it has one.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+import searchlib
+
+# Query syntax characters: a baseline gets the question as plain words.
+_SYNTAX = re.compile(r"[\"'()\[\]{}:^~*?!+\-\\/،؟]")
+
+
+def plain_words(text: str) -> str:
+    return _SYNTAX.sub(" ", text)
+
+
+class System(Protocol):
+    name: str
+
+    def search(self, text: str, lang: str | None, limit: int) -> list[str]: ...
+
+
+class Searchlib:
+    def __init__(
+        self, documents: Iterable[searchlib.Document], lang_given: bool, path: Path | None = None
+    ) -> None:
+        self.name = "searchlib, language given" if lang_given else "searchlib"
+        self.lang_given = lang_given
+        self.path = path or Path(tempfile.mkdtemp(prefix="searchlib-bench-"))
+        self.index = searchlib.Index.create(self.path / "index")
+        self.index.add(documents)
+
+    def share(self, lang_given: bool) -> Searchlib:
+        """The same index, searched with or without the query's language."""
+        other = object.__new__(Searchlib)
+        other.__dict__.update(self.__dict__)
+        other.lang_given = lang_given
+        other.name = "searchlib, language given" if lang_given else "searchlib"
+        return other
+
+    def search(self, text: str, lang: str | None, limit: int) -> list[str]:
+        given = lang if self.lang_given else None
+        hits = self.index.search(text, limit=limit, lang=given, highlight=False)
+        return [h.id for h in hits]
+
+
+class WhooshStandard:
+    """Baseline A: Whoosh's StandardAnalyzer in a title and a body field, BM25F."""
+
+    name = "Whoosh StandardAnalyzer"
+
+    def __init__(self, documents: Iterable[searchlib.Document]) -> None:
+        from whoosh import index, scoring
+        from whoosh.analysis import StandardAnalyzer
+        from whoosh.fields import ID, TEXT, Schema
+        from whoosh.qparser import MultifieldParser, OrGroup
+
+        analyzer = StandardAnalyzer(expression=r"\w+(\.?\w+)*")
+        schema = Schema(
+            id=ID(stored=True, unique=True),
+            title=TEXT(analyzer=analyzer),
+            body=TEXT(analyzer=analyzer),
+        )
+        self.ix = index.create_in(tempfile.mkdtemp(prefix="whoosh-bench-"), schema)
+        writer = self.ix.writer(limitmb=256)
+        for d in documents:
+            writer.add_document(id=d.id, title=d.title, body=d.body)
+        writer.commit()
+        self.searcher = self.ix.searcher(weighting=scoring.BM25F())
+        self.parser = MultifieldParser(["title", "body"], schema, group=OrGroup)
+
+    def search(self, text: str, lang: str | None, limit: int) -> list[str]:
+        query = self.parser.parse(plain_words(text))
+        return [hit["id"] for hit in self.searcher.search(query, limit=limit)]
+
+
+class Tantivy:
+    """Tantivy with one field per language, Snowball-stemmed where it has a stemmer."""
+
+    name = "Tantivy"
+    STEMMERS: ClassVar[dict[str, str]] = {
+        "ar": "arabic", "da": "danish", "nl": "dutch", "en": "english", "fi": "finnish",
+        "fr": "french", "de": "german", "el": "greek", "hu": "hungarian", "it": "italian",
+        "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+        "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+    }  # fmt: skip
+
+    def __init__(self, documents: Iterable[searchlib.Document]) -> None:
+        import tantivy
+
+        documents = list(documents)
+        langs = sorted({d.lang or "xx" for d in documents})
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("id", stored=True, tokenizer_name="raw")
+        for lang in langs:
+            tokenizer = f"stem_{lang}" if lang in self.STEMMERS else "default"
+            builder.add_text_field(f"title_{lang}", tokenizer_name=tokenizer)
+            builder.add_text_field(f"body_{lang}", tokenizer_name=tokenizer)
+        schema = builder.build()
+        self.index = tantivy.Index(schema, path=tempfile.mkdtemp(prefix="tantivy-bench-"))
+        for lang, algorithm in self.STEMMERS.items():
+            analyzer = (
+                tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+                .filter(tantivy.Filter.remove_long(40))
+                .filter(tantivy.Filter.lowercase())
+                .filter(tantivy.Filter.stemmer(algorithm))
+                .build()
+            )
+            self.index.register_tokenizer(f"stem_{lang}", analyzer)
+        writer = self.index.writer(heap_size=200_000_000, num_threads=1)
+        for d in documents:
+            lang = d.lang or "xx"
+            writer.add_document(
+                tantivy.Document(id=d.id, **{f"title_{lang}": d.title, f"body_{lang}": d.body})
+            )
+        writer.commit()
+        writer.wait_merging_threads()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+        self.fields = [f"{part}_{lang}" for lang in langs for part in ("title", "body")]
+
+    def search(self, text: str, lang: str | None, limit: int) -> list[str]:
+        query, _errors = self.index.parse_query_lenient(plain_words(text), self.fields)
+        hits = self.searcher.search(query, limit).hits
+        return [self.searcher.doc(address)["id"][0] for _score, address in hits]

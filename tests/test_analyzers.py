@@ -1,0 +1,212 @@
+"""The analyzers package on its own: contract, each language's chain, detection."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import analyzers
+from analyzers import Token
+
+
+def terms(text: str, lang: str) -> list[str]:
+    return [t.term for t in analyzers.analyze(text, lang)]
+
+
+def test_analyzers_package_does_not_import_whoosh() -> None:
+    code = "import sys, analyzers; analyzers.analyze('x', 'ru'); print('whoosh' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_tokens_carry_positions_and_offsets_into_the_text() -> None:
+    text = "Посол вручил грамоты Президенту Лаоса"
+    tokens = analyzers.analyze(text, "ru")
+    assert all(isinstance(t, Token) for t in tokens)
+    assert [text[t.start : t.end] for t in tokens] == [
+        "Посол",
+        "вручил",
+        "грамоты",
+        "Президенту",
+        "Лаоса",
+    ]
+    assert [t.position for t in tokens] == [0, 1, 2, 3, 4]
+
+
+def test_stopwords_keep_their_position_slot() -> None:
+    tokens = analyzers.analyze("встреча с послом", "ru")
+    assert [(t.term, t.position) for t in tokens] == [("встреча", 0), ("посол", 2)]
+
+
+def test_languages_lists_the_dedicated_analyzers() -> None:
+    langs = analyzers.languages()
+    for lang in ("ru", "ar", "no", "en", "de", "es", "el", "tr", "ro", "hi", "zh", "th"):
+        assert lang in langs
+    assert "xx" not in langs
+
+
+@pytest.mark.parametrize("code", ["xx", "", "klingon", "vi", "ZZ-Top"])
+def test_unknown_languages_fall_back_to_the_generic_analyzer(code: str) -> None:
+    assert terms("Hello Wörld", code) == ["hello", "wörld"]
+
+
+def test_nb_is_an_alias_of_no() -> None:
+    assert terms("naturkatastrofene", "nb") == terms("naturkatastrofene", "no")
+    assert analyzers.canonical("nb") == "no"
+
+
+# -- Russian -----------------------------------------------------------------------
+
+
+def test_russian_lemmatizes_case_forms_together() -> None:
+    assert len(set(terms("Лаос Лаоса Лаосу Лаосом", "ru"))) == 1
+    assert terms("Иорданией", "ru") == terms("Иордания", "ru")
+
+
+def test_russian_conflates_case_forms_of_unknown_names() -> None:
+    assert len(set(terms("Тхонглун Тхонглуна Тхонглуну", "ru"))) == 1
+    assert len(set(terms("Ашимбаев Ашимбаева Ашимбаеву Ашимбаевым", "ru"))) == 1
+
+
+def test_russian_folds_yo_and_stress_marks() -> None:
+    assert terms("ёлка", "ru") == terms("елка", "ru")
+    assert terms("университе́т", "ru") == terms("университет", "ru")
+
+
+def test_russian_hyphenated_words_are_findable_by_their_parts() -> None:
+    whole = terms("казахско-лаосских торгово-экономического", "ru")
+    assert terms("лаосских", "ru")[0] in whole
+    assert terms("экономического", "ru")[0] in whole
+
+
+def test_russian_drops_stopwords() -> None:
+    assert terms("и в на с по", "ru") == []
+
+
+# -- Arabic ------------------------------------------------------------------------
+
+
+def test_arabic_ignores_diacritics_and_tatweel() -> None:
+    assert terms("الْمُشَاوَرَةُ السِّيَاسِيَّةُ", "ar") == terms("المشاورة السياسية", "ar")
+    assert terms("السيـــاسية", "ar") == terms("السياسية", "ar")
+
+
+def test_arabic_unifies_alef_forms_and_keeps_names() -> None:
+    assert terms("أحمد", "ar") == terms("احمد", "ar") == terms("إحمد", "ar")
+    assert terms("فيتنام", "ar") == ["فيتنام"]
+
+
+def test_arabic_strips_article_and_conjunction_prefixes() -> None:
+    base = terms("لاوس", "ar")
+    for form in ("ولاوس", "بلاوس"):
+        assert terms(form, "ar") == base or terms(form, "ar")[0].endswith(base[0])
+    assert terms("والسياسة", "ar") == terms("سياسة", "ar")
+
+
+def test_arabic_folds_teh_marbuta_and_alef_maksura() -> None:
+    assert terms("مشاورة", "ar") == terms("مشاوره", "ar")
+    assert terms("مستشفى", "ar") == terms("مستشفي", "ar")
+
+
+def test_arabic_indic_and_persian_digits_become_ascii() -> None:
+    assert terms("٢٠٢٤", "ar") == ["2024"]
+    assert terms("۲۰۲۴", "ar") == ["2024"]
+
+
+def test_arabic_drops_stopwords() -> None:
+    assert terms("في من على إلى", "ar") == []
+
+
+# -- Norwegian, Snowball languages, generic ---------------------------------------------
+
+
+def test_norwegian_lemmatizes_and_keeps_special_letters() -> None:
+    assert terms("naturkatastrofene", "no") == terms("naturkatastrofe", "no")
+    assert terms("flommene", "no") == terms("flommen", "no")
+    assert terms("dør", "no") != terms("dor", "no")
+
+
+def test_norwegian_unknown_words_are_stemmed() -> None:
+    assert terms("xyzbanene", "no") == terms("xyzbanen", "no")
+
+
+def test_english_stems_and_drops_stopwords() -> None:
+    assert terms("the runners were running", "en") == ["runner", "run"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "forms"),
+    [
+        ("de", "Häuser Häusern"),
+        ("es", "naciones nación"),
+        ("el", "πόλεις πόλη"),
+        ("ro", "orașele orașul"),
+        ("tr", "evlerde evler"),
+        ("hi", "लड़कों लड़के"),
+    ],
+)
+def test_snowball_languages_conflate_inflections(lang: str, forms: str) -> None:
+    assert len(set(terms(forms, lang))) == 1
+
+
+def test_turkish_dotted_capital_i_lowercases_to_i() -> None:
+    assert terms("İstanbul", "tr") == terms("istanbul", "tr")
+
+
+def test_han_text_becomes_overlapping_bigrams() -> None:
+    text = "中华人民共和国"
+    tokens = analyzers.analyze(text, "zh")
+    assert [t.term for t in tokens] == ["中华", "华人", "人民", "民共", "共和", "和国"]
+    assert all(text[t.start : t.end] == t.term for t in tokens)
+
+
+def test_thai_becomes_bigrams_whatever_the_language_code() -> None:
+    assert terms("ภาษาไทย", "xx") == terms("ภาษาไทย", "th")
+    assert len(terms("ภาษาไทย", "th")) > 1
+
+
+def test_devanagari_words_keep_their_vowel_signs() -> None:
+    text = "हिन्दी भाषा"
+    assert [text[t.start : t.end] for t in analyzers.analyze(text, "xx")] == ["हिन्दी", "भाषा"]
+
+
+@pytest.mark.parametrize("lang", ["ru", "ar", "no", "en", "xx"])
+def test_numbers_and_latin_names_survive_in_any_language(lang: str) -> None:
+    found = terms("ASEAN 2024 COVID-19", lang)
+    assert "2024" in found and "19" in found
+    assert any(t.startswith("asean") for t in found) and any(t.startswith("covid") for t in found)
+
+
+# -- detection ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("АСЕАН", "ru"),
+        ("آسيان", "ar"),
+        ("Президент Лаоса выразил поддержку укреплению отношений", "ru"),
+        ("Utenriksministeren uttrykte sin dype takknemlighet for samarbeidet", "no"),
+        ("The foreign minister expressed his gratitude", "en"),
+        ("Der Außenminister drückte seinen Dank aus", "de"),
+        ("وترأس المشاورة السياسية العاشرة لوزراء خارجية فيتنام", "ar"),
+        ("Ο υπουργός Εξωτερικών εξέφρασε την ευγνωμοσύνη του", "el"),
+        ("中华人民共和国外交部", "zh"),
+        ("日本の外務大臣", "ja"),
+        ("ภาษาไทยเป็นภาษาราชการ", "th"),
+        ("विदेश मंत्री ने आभार व्यक्त किया", "hi"),
+    ],
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert analyzers.detect_language(text) == lang
+
+
+def test_detect_language_within_candidates() -> None:
+    assert analyzers.detect_language("utenriksminister", candidates=["ru", "nb", "ar"]) == "no"
+
+
+def test_detect_language_of_text_without_letters_is_unknown() -> None:
+    assert analyzers.detect_language("") == "xx"
+    assert analyzers.detect_language("12345 !!!") == "xx"

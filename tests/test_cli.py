@@ -1,0 +1,119 @@
+"""The searchlib command, run as a real process, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import NO_ARTICLE, RU_ASEAN, SEEDS
+
+
+def run(*args: str, env_index: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "SEARCHLIB_INDEX"}
+    if env_index is not None:
+        env["SEARCHLIB_INDEX"] = str(env_index)
+    return subprocess.run(
+        [sys.executable, "-m", "searchlib.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_first_query_builds_the_default_index_from_the_seeds(tmp_path: Path) -> None:
+    index = tmp_path / "default"
+    first = run("query", "АСЕАН", env_index=index)
+    assert first.returncode == 0, first.stderr
+    assert "indexing the bundled seeds" in first.stderr
+    assert first.stdout.splitlines()[1].split()[0] == RU_ASEAN
+    assert "**АСЕАН**" in first.stdout
+    second = run("query", "АСЕАН", env_index=index)
+    assert "indexing" not in second.stderr
+    assert second.stdout == first.stdout
+
+
+def test_query_json_prints_only_the_hits(tmp_path: Path) -> None:
+    out = run("query", "naturkatastrofe", "--json", env_index=tmp_path / "ix")
+    hits = json.loads(out.stdout)
+    assert hits[0]["id"] == NO_ARTICLE
+    assert set(hits[0]) == {"id", "score", "title", "lang", "snippet"}
+    assert "<em>naturkatastrofene</em>" in hits[0]["snippet"]
+
+
+def test_index_reports_and_skips_bad_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Volcanoes of Iceland\nEruptions are frequent.", encoding="utf-8")
+    (corpus / "bad.txt").write_bytes(b"\xff\xfe\x00\x00garbage\x00")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)))
+    index = tmp_path / "ix"
+    out = run("index", str(corpus), "--index", str(index))
+    assert out.returncode == 1
+    assert "binary.txt" in out.stderr and "bad.txt" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert "1 added" in out.stdout
+    found = run("query", "volcano", "--index", str(index), "--json")
+    assert [h["id"] for h in json.loads(found.stdout)] == ["good"]
+
+
+def test_reindexing_replaces_and_says_so(tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    assert run("index", str(SEEDS), "--index", str(index)).returncode == 0
+    again = run("index", str(SEEDS), "--index", str(index))
+    assert again.returncode == 0
+    assert "0 added, 5 replaced" in again.stdout
+    stats = json.loads(run("stats", "--index", str(index), "--json").stdout)
+    assert stats["documents"] == 5
+
+
+def test_query_on_missing_explicit_index_is_a_clear_error(tmp_path: Path) -> None:
+    out = run("query", "x", "--index", str(tmp_path / "nowhere"))
+    assert out.returncode == 2
+    assert str(tmp_path / "nowhere") in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_analyze_shows_terms_and_offsets() -> None:
+    out = run("analyze", "Президенту Лаоса", "--json")
+    data = json.loads(out.stdout)
+    assert data["lang"] == "ru"
+    assert [(t["term"], t["start"], t["end"]) for t in data["tokens"]] == [
+        ("президент", 0, 10),
+        ("лаос", 11, 16),
+    ]
+
+
+def test_stats_text(tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    run("index", str(SEEDS), "--index", str(index))
+    out = run("stats", "--index", str(index))
+    assert "documents: 5" in out.stdout and "ru: 3" in out.stdout
+
+
+@pytest.mark.parametrize("args", [["query"], ["query", "x", "--limit", "zero"], ["frobnicate"]])
+def test_usage_errors(args: list[str]) -> None:
+    out = run(*args)
+    assert out.returncode == 2
+    assert "usage:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_refuses_an_index_directory_others_can_write(tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    run("index", str(SEEDS), "--index", str(index))
+    index.chmod(0o777)
+    refused = run("query", "Лаос", "--index", str(index))
+    assert refused.returncode == 2 and "--trust-index" in refused.stderr
+    trusted = run("query", "Лаос", "--index", str(index), "--trust-index")
+    assert trusted.returncode == 0 and RU_ASEAN in trusted.stdout
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "searchlib"
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "query" in out.stdout

@@ -1,0 +1,118 @@
+"""The Index API on a real on-disk Whoosh index."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import searchlib
+from searchlib.analysis import LanguageAnalyzer
+
+
+def doc(doc_id: str, body: str, title: str = "", **kwargs) -> searchlib.Document:
+    return searchlib.Document(id=doc_id, title=title, body=body, **kwargs)
+
+
+def test_add_detects_language_and_counts(empty_index: searchlib.Index) -> None:
+    result = empty_index.add(
+        [
+            doc("a", "Президент Лаоса выразил поддержку укреплению отношений"),
+            doc("b", "The foreign minister expressed his gratitude for the cooperation"),
+            doc("c", "Utenriksministeren takket for det gode samarbeidet", lang="nb"),
+        ]
+    )
+    assert (result.added, result.replaced) == (3, 0)
+    assert result.languages == {"ru": 1, "en": 1, "no": 1}
+    assert len(empty_index) == 3
+
+
+def test_add_replaces_by_id(empty_index: searchlib.Index) -> None:
+    empty_index.add([doc("a", "first version about volcanoes")])
+    result = empty_index.add([doc("a", "second version about glaciers")])
+    assert (result.added, result.replaced) == (0, 1)
+    assert len(empty_index) == 1
+    assert [h.id for h in empty_index.search("glaciers")] == ["a"]
+    assert empty_index.search("volcanoes") == []
+
+
+def test_duplicate_ids_in_one_batch_last_wins(empty_index: searchlib.Index) -> None:
+    result = empty_index.add([doc("a", "volcanoes erupt"), doc("a", "glaciers melt")])
+    assert result.duplicates == 1
+    assert len(empty_index) == 1
+    assert empty_index.search("volcanoes") == []
+
+
+def test_delete(empty_index: searchlib.Index) -> None:
+    empty_index.add([doc("a", "volcanoes erupt"), doc("b", "volcanoes sleep")])
+    assert empty_index.delete(["a", "missing"]) == 1
+    assert [h.id for h in empty_index.search("volcanoes")] == ["b"]
+    assert len(empty_index) == 1
+
+
+def test_create_refuses_an_existing_index(tmp_path: Path) -> None:
+    searchlib.Index.create(tmp_path / "ix").close()
+    with pytest.raises(searchlib.SearchlibError, match="already exists"):
+        searchlib.Index.create(tmp_path / "ix")
+
+
+def test_open_a_missing_index_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(searchlib.IndexNotFoundError, match=str(tmp_path / "nowhere")):
+        searchlib.Index.open(tmp_path / "nowhere")
+
+
+def test_document_validation() -> None:
+    with pytest.raises(ValueError):
+        searchlib.Document(id=" ", title="t", body="b")
+    with pytest.raises(TypeError):
+        searchlib.Document(id="x", title=None, body="b")  # type: ignore[arg-type]
+
+
+def test_analyzers_pickle_by_language_code() -> None:
+    analyzer = LanguageAnalyzer("ru")
+    data = pickle.dumps(analyzer)
+    assert b"pymorphy" not in data and len(data) < 200
+    restored = pickle.loads(data)
+    assert [t.text for t in restored("Лаоса")] == ["лаос"]
+
+
+def test_index_reopens_in_a_fresh_process(tmp_path: Path) -> None:
+    with searchlib.Index.create(tmp_path / "ix") as index:
+        index.add([doc("a", "Посол вручил верительные грамоты", date=datetime(2024, 11, 22))])
+    code = (
+        "import searchlib, sys; ix = searchlib.Index.open(sys.argv[1]); "
+        "h = ix.search('грамота')[0]; print(h.id, h.lang, h.date.year)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ix")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["a", "ru", "2024"]
+
+
+def test_snippet_escapes_html(empty_index: searchlib.Index) -> None:
+    empty_index.add([doc("x", "Click <script>alert('volcano')</script> & see the volcano erupt")])
+    snippet = empty_index.search("volcano")[0].snippet
+    assert "<script>" not in snippet
+    assert "&lt;script&gt;" in snippet
+    assert "<em>volcano</em>" in snippet
+
+
+def test_search_on_empty_index(empty_index: searchlib.Index) -> None:
+    assert empty_index.search("anything") == []
+    assert len(empty_index) == 0
+
+
+def test_unknown_language_documents_are_searchable(empty_index: searchlib.Index) -> None:
+    empty_index.add([doc("vi", "Bộ trưởng Ngoại giao Bùi Thanh Sơn chủ trì tham vấn chính trị")])
+    assert [h.id for h in empty_index.search("tham vấn chính trị")] == ["vi"]
+    assert empty_index.search("tham vấn")[0].lang == "vi"
+
+
+def test_stats(seed_index: searchlib.Index) -> None:
+    stats = seed_index.stats()
+    assert stats["documents"] == 5
+    assert stats["languages"] == {"ru": 3, "no": 1, "ar": 1}
+    assert stats["terms"] > 500 and stats["size_bytes"] > 0
