@@ -1,14 +1,16 @@
-"""Russian: lowercase, ё→е, stress marks dropped, stopwords, pymorphy3 lemmas.
+"""Russian: lowercase, stress marks dropped, stopwords, pymorphy3 lemmas, ё→е.
 
-Participles and gerunds go to their verb's infinitive, as in Universal Dependencies
-(``связанного``→``связать``). Words pymorphy3's dictionary does not know (foreign
-names such as ``Тхонглуну``) get its suffix-based guess, which conflates their case
-forms consistently. Words in other scripts are only folded.
+The lemma is the one most of pymorphy3's parses agree on, weighted by their
+scores, and a determiner's lemma wins over a pronoun's (``этого``→``этот``), as in
+Universal Dependencies. Words pymorphy3's dictionary does not know (foreign names
+such as ``Тхонглуну``) get its best suffix-based noun guess, which conflates their
+case forms consistently. Words in other scripts are only folded.
 """
 
 from __future__ import annotations
 
 import pymorphy3
+from pymorphy3.units import DictionaryAnalyzer
 
 from analyzers.chain import Chain
 from analyzers.normalize import fold
@@ -16,7 +18,6 @@ from analyzers.stopwords import stopwords
 
 _CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя-")
 _STRESS = dict.fromkeys(map(ord, "\u0300\u0301"))
-_TO_INFINITIVE = frozenset({"PRTF", "PRTS", "GRND"})
 _PRONOUN_LIKE = frozenset({"NPRO", "PRCL", "CONJ", "ADVB"})
 
 
@@ -26,28 +27,23 @@ def fold_ru(word: str) -> str:
 
 
 def make() -> Chain:
-    morph = pymorphy3.MorphAnalyzer(lang="ru")
-    infinitive = frozenset({"INFN"})
+    morph = pymorphy3.MorphAnalyzer(lang="ru", result_type=None)
 
     def lemma(word: str) -> str:
         if not _CYRILLIC.issuperset(word):
             return word.replace("ё", "е")
-        parses = morph.parse(word)
-        if not morph.word_is_known(word):
-            # Guesses from suffixes; unknown words are mostly names, so a noun
-            # reading is preferred, which keeps their case forms together.
-            guess = next((p for p in parses if p.tag.POS == "NOUN"), parses[0])
-            return guess.normal_form.replace("ё", "е")
-        determiner = next((p for p in parses if "Apro" in p.tag), None)
-        if determiner is not None and parses[0].tag.POS in _PRONOUN_LIKE:
-            return determiner.normal_form.replace("ё", "е")
+        parses = morph.parse(word)  # (word, tag, normal_form, score, methods_stack) tuples
+        stack = parses[0][4]
+        if len(stack) > 1 or not isinstance(stack[0][0], DictionaryAnalyzer):
+            guess = next((p for p in parses if p[1].POS == "NOUN"), parses[0])
+            return guess[2].replace("ё", "е")
+        if parses[0][1].POS in _PRONOUN_LIKE:
+            determiner = next((p for p in parses if "Apro" in p[1]), None)
+            if determiner is not None:
+                return determiner[2].replace("ё", "е")
         weights: dict[str, float] = {}
-        for parse in parses:
-            lemma = parse.normal_form
-            if parse.tag.POS in _TO_INFINITIVE:
-                verb = parse.inflect(infinitive)
-                lemma = verb.word if verb is not None else lemma
-            weights[lemma] = weights.get(lemma, 0.0) + parse.score
+        for _, _, normal_form, score, _ in parses:
+            weights[normal_form] = weights.get(normal_form, 0.0) + score
         return max(weights, key=weights.__getitem__).replace("ё", "е")
 
     stop = stopwords("ru", fold_ru)
