@@ -29,6 +29,7 @@ class Chain:
 
         def term(word: str) -> str | None:
             folded = fold(word)
-            return None if folded in stop else stem(folded)
+            # A "word" of joiners or soft hyphens alone folds to nothing.
+            return None if not folded or folded in stop else stem(folded) or None
 
         return lru_cache(maxsize=WORD_CACHE_SIZE)(term)

@@ -77,8 +77,10 @@ _SCRIPT_PATTERNS = {
 _SCRIPT_PATTERNS["Kana"] = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 SAMPLE_CHARS = 4000
 # Tuned on the XQuAD tuning-split questions (benchmarks/language_id.py reports accuracy):
-# how much likelier a script's default language is a priori than its other languages,
-DEFAULT_PRIOR = 2.0
+# how much likelier a script's default language is a priori than its other languages
+# (Russian dwarfs the other Cyrillic languages in text; English the Latin ones less so),
+DEFAULT_PRIOR = 4.0
+SCRIPT_PRIORS = {"Latin": 2.0}
 # below which probability the model is guessing and detect_language answers the default,
 MIN_CONFIDENCE = 0.15
 # and how much less a Latin letter counts in mixed-script text (Latin names occur everywhere).
@@ -121,7 +123,8 @@ def language_probabilities(text: str, candidates: Iterable[str] | None = None) -
     if not model_langs:
         return [(lang, 1.0 / len(langs)) for lang in langs]
     scores = dict(_model().rank(sample))
-    weighted = {lang: scores[lang] * (DEFAULT_PRIOR if i == 0 else 1.0) for i, lang in enumerate(model_langs)}
+    prior = SCRIPT_PRIORS.get(script, DEFAULT_PRIOR)
+    weighted = {lang: scores[lang] * (prior if i == 0 else 1.0) for i, lang in enumerate(model_langs)}
     total = sum(weighted.values()) or 1.0
     return sorted(((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1])
 

@@ -5,18 +5,15 @@ gold lemma), each form analyzed alone: recall = share of same-lemma pairs that g
 the same term; precision = share of same-term pairs that have the same lemma.
 Baselines in the same run: plain Snowball, and pymorphy3's first parse for Russian.
 
-    python benchmarks/analyzer_quality.py [--split test|dev] [--data DIR] [--out FILE]
+    python -m benchmarks.analyzer_quality [--split test|dev] [--data DIR] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pymorphy3
 import snowballstemmer

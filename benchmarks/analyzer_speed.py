@@ -8,20 +8,17 @@ most tokens are forms seen before. The baseline is the same tokenizer, lowercasi
 an uncached Snowball stemmer (PyStemmer when installed); languages Snowball lacks get
 tokenizing and lowercasing.
 
-    python benchmarks/analyzer_speed.py [--repeats 3]
+    python -m benchmarks.analyzer_speed [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import snowballstemmer
 

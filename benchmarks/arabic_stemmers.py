@@ -4,25 +4,21 @@ Both after the same normalization and stopwords; XQuAD's Arabic paragraphs and
 questions (all twelve languages indexed, the query's language not given).
 Snowball's stemmer is more aggressive (فيتنام→يتنام); this measures what that costs.
 
-    python benchmarks/arabic_stemmers.py [--split tune|heldout]
+    python -m benchmarks.arabic_stemmers [--split tune|heldout]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import snowballstemmer
 
-import snowballstemmer  # noqa: E402
-
-from analyzers import arabic, registry  # noqa: E402
-from analyzers.chain import Chain  # noqa: E402
-from analyzers.stopwords import stopwords  # noqa: E402
-from benchmarks.common import SHARED_DATA, read_jsonl, write_results  # noqa: E402
-from benchmarks.quality import documents, evaluate, qrels, xquad_split  # noqa: E402
-from benchmarks.systems import Searchlib  # noqa: E402
+from analyzers import arabic, registry
+from analyzers.chain import Chain
+from analyzers.stopwords import stopwords
+from benchmarks.common import SHARED_DATA, read_jsonl, write_results
+from benchmarks.quality import documents, evaluate, qrels, xquad_split
+from benchmarks.systems import Searchlib
 
 
 def snowball_arabic() -> Chain:

@@ -1,18 +1,15 @@
 """Language identification accuracy per language: searchlib's script-first detector
 against py3langid alone, on XQuAD paragraphs and questions.
 
-    python benchmarks/language_id.py
+    python -m benchmarks.language_id
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 

@@ -8,20 +8,17 @@ baselines (Whoosh StandardAnalyzer, Tantivy) and searchlib with the language giv
 Splits: XQuAD questions whose SQuAD id ends in 0-7 are for tuning, 8-f are held out;
 NorQuAD tunes on train/validation and reports test.
 
-    python benchmarks/quality.py [--split heldout|tune|all] [--per-lang N] [--skip-norquad]
+    python -m benchmarks.quality [--split heldout|tune|all] [--per-lang N] [--skip-norquad]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import searchlib
 from benchmarks.common import SHARED_DATA, read_jsonl, write_results

@@ -2,18 +2,14 @@
 
 Builds each index once, then evaluates every configuration given on the command line:
 
-    python benchmarks/tune_ranking.py 'k1=1.2,b=0.75' 'k1=1.5,b=0.6,title_boost=2'
+    python -m benchmarks.tune_ranking 'k1=1.2,b=0.75' 'k1=1.5,b=0.6,title_boost=2'
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import attrs
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import SHARED_DATA, read_jsonl, write_results
 from benchmarks.quality import (
