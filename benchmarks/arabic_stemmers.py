@@ -42,7 +42,7 @@ def main() -> None:
     for name, make in (("light stemmer (ours)", arabic.make), ("Snowball Arabic", snowball_arabic)):
         registry._DEDICATED["ar"] = make
         registry.chain.cache_clear()
-        rows[name] = evaluate(Searchlib(corpus, lang_given=False), queries, relevant)["ar"]
+        rows[name] = evaluate(Searchlib(corpus), queries, relevant)["ar"]
         print(f"{name:<22} MRR@10 {rows[name]['mrr10']:.3f}  R@10 {rows[name]['r10']:.3f}", flush=True)
     ratio = rows["light stemmer (ours)"]["mrr10"] / rows["Snowball Arabic"]["mrr10"]
     print(f"MRR@10 ratio light / Snowball: {ratio:.3f}")

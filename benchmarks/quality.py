@@ -123,9 +123,13 @@ def run_xquad(data: Path, split: str, per_lang: int | None, baselines: bool) -> 
         queries = sample_per_language(queries, per_lang)
     relevant = qrels(data / "qrels.tsv")
     started = time.perf_counter()
-    ours = Searchlib(corpus, lang_given=False)
+    ours = Searchlib(corpus)
     print(f"searchlib indexed {len(corpus)} documents in {time.perf_counter() - started:.1f} s")
-    systems: list[System] = [ours, ours.share(lang_given=True)]
+    systems: list[System] = [
+        ours,
+        ours.variant("searchlib, language given", lang_given=True),
+        ours.variant("searchlib, no cross-script", cross_script=False),
+    ]
     if baselines:
         systems += [WhooshStandard(corpus), Tantivy(corpus)]
     results = {system.name: evaluate(system, queries, relevant) for system in systems}
@@ -145,7 +149,7 @@ def run_norquad(data: Path, split: str, baselines: bool) -> dict:
     }[split]
     queries = [{**q, "lang": "no"} for q in read_jsonl(data / "queries.jsonl") if q["split"] in wanted]
     relevant = qrels(data / "qrels.tsv")
-    ours = Searchlib(corpus, lang_given=False)
+    ours = Searchlib(corpus)
     systems: list[System] = [ours]
     if baselines:
         systems.append(WhooshStandard(corpus))

@@ -30,26 +30,28 @@ class System(Protocol):
 
 
 class Searchlib:
-    def __init__(
-        self, documents: Iterable[searchlib.Document], lang_given: bool, path: Path | None = None
-    ) -> None:
-        self.name = "searchlib, language given" if lang_given else "searchlib"
-        self.lang_given = lang_given
+    """searchlib; a variant shares the index and searches it another way (see ``variant``)."""
+
+    def __init__(self, documents: Iterable[searchlib.Document], path: Path | None = None) -> None:
+        self.name = "searchlib"
+        self.lang_given = False
+        self.cross_script = True
         self.path = path or Path(tempfile.mkdtemp(prefix="searchlib-bench-"))
         self.index = searchlib.Index.create(self.path / "index")
         self.index.add(documents)
 
-    def share(self, lang_given: bool) -> Searchlib:
-        """The same index, searched with or without the query's language."""
+    def variant(self, name: str, lang_given: bool = False, cross_script: bool = True) -> Searchlib:
+        """The same index, searched with the query's language given, or without name keys."""
         other = object.__new__(Searchlib)
         other.__dict__.update(self.__dict__)
-        other.lang_given = lang_given
-        other.name = "searchlib, language given" if lang_given else "searchlib"
+        other.name, other.lang_given, other.cross_script = name, lang_given, cross_script
         return other
 
     def search(self, text: str, lang: str | None, limit: int) -> list[str]:
         given = lang if self.lang_given else None
-        hits = self.index.search(text, limit=limit, lang=given, highlight=False)
+        hits = self.index.search(
+            text, limit=limit, lang=given, highlight=False, cross_script=self.cross_script
+        )
         return [h.id for h in hits]
 
 

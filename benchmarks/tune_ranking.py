@@ -43,14 +43,14 @@ def main() -> None:
     x_queries = [q for q in read_jsonl(xquad / "queries.jsonl") if xquad_split(q["id"]) == "tune"]
     if args.per_lang:
         x_queries = sample_per_language(x_queries, args.per_lang)
-    x_system = Searchlib(documents(read_jsonl(xquad / "corpus.jsonl")), lang_given=False)
+    x_system = Searchlib(documents(read_jsonl(xquad / "corpus.jsonl")))
     x_relevant = qrels(xquad / "qrels.tsv")
     if not args.skip_norquad:
         norquad = SHARED_DATA / "norquad"
         n_queries = [
             {**q, "lang": "no"} for q in read_jsonl(norquad / "queries.jsonl") if q["split"] != "test"
         ]
-        n_system = Searchlib(documents(read_jsonl(norquad / "corpus.jsonl")), lang_given=False)
+        n_system = Searchlib(documents(read_jsonl(norquad / "corpus.jsonl")))
         n_relevant = qrels(norquad / "qrels.tsv")
 
     rows = {}

@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--limit", type=_positive, default=10, metavar="N")
     query.add_argument("--lang", default=None, metavar="L", help="the query's language, if known")
     query.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    query.add_argument(
+        "--no-cross-script",
+        action="store_true",
+        help="do not match names written in other scripts (АСЕАН ~ ASEAN ~ آسيان)",
+    )
     with_index(query)
     query.set_defaults(run=run_query)
 
@@ -120,7 +125,9 @@ def run_index(args: argparse.Namespace) -> int:
 def run_query(args: argparse.Namespace) -> int:
     index = _open_for_reading(args)
     with index:
-        hits = index.search(args.text, limit=args.limit, lang=args.lang)
+        hits = index.search(
+            args.text, limit=args.limit, lang=args.lang, cross_script=not args.no_cross_script
+        )
     if args.json:
         fields = ("id", "score", "title", "lang", "snippet")
         print(json.dumps([{f: getattr(h, f) for f in fields} for h in hits], ensure_ascii=False))

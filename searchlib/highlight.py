@@ -9,19 +9,33 @@ from __future__ import annotations
 import html
 from collections.abc import Set
 
+import attrs
+
 import analyzers
+from analyzers.names import name_tokens
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
 OPEN, CLOSE = "<em>", "</em>"
+NAME_MATCH = "\x00name"  # stands for any token whose name key matched
 
 
-def snippet(text: str, lang_key: str, terms: Set[str], window: int = WINDOW_WORDS) -> str:
-    """The best ``window``-word passage of ``text`` with the words matching ``terms`` marked."""
+def snippet(
+    text: str, lang: str, terms: Set[str], name_keys: Set[str] = frozenset(), window: int = WINDOW_WORDS
+) -> str:
+    """The best ``window``-word passage of ``text`` with the words matching ``terms`` (index
+    terms of ``lang``'s analyzer) or ``name_keys`` (keys of :mod:`analyzers.names`) marked."""
     text = text[:MAX_ANALYZED_CHARS]
-    tokens = analyzers.analyze(text, lang_key)
+    tokens = analyzers.analyze(text, lang)
     if not tokens:
         return html.escape(text[:200])
+    if name_keys:
+        named = {t.start for t in name_tokens(text, lang) if t.term in name_keys}
+        tokens = [
+            attrs.evolve(t, term=NAME_MATCH) if t.start in named and t.term not in terms else t
+            for t in tokens
+        ]
+        terms = {*terms, NAME_MATCH}
     hits = [i for i, token in enumerate(tokens) if token.term in terms]
     first = _best_window_start(tokens, hits, window)
     chosen = tokens[first : first + window]

@@ -19,11 +19,12 @@ from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 import analyzers
+from analyzers.names import name_tokens
 from searchlib import highlight as highlighting
 from searchlib import query
 from searchlib.documents import Document
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
-from searchlib.schema import body_field, build_schema, title_field
+from searchlib.schema import NAMES, body_field, build_schema, title_field
 
 INDEX_NAME = "searchlib"
 WRITER_MEMORY_MB = 256
@@ -182,10 +183,17 @@ class Index:
         return {_decode(term): reader.doc_frequency("lang", term) for term in reader.lexicon("lang")}
 
     def search(
-        self, text: str, limit: int = 10, lang: str | None = None, highlight: bool = True
+        self,
+        text: str,
+        limit: int = 10,
+        lang: str | None = None,
+        highlight: bool = True,
+        cross_script: bool = True,
     ) -> list[Hit]:
-        """The ``limit`` best documents for ``text``; ``lang=None``: the query's language is unknown.
+        """The ``limit`` best documents for ``text``; ``lang=None``: its language is unknown.
 
+        ``cross_script`` also matches names written in other scripts (``АСЕАН`` finds
+        ``ASEAN`` and ``آسيان``), ranked below matches in the query's own language.
         ``highlight=False`` leaves snippets empty, for callers that only need the ranking.
         Raises :class:`searchlib.QueryError` for a query that cannot be run.
         """
@@ -193,27 +201,47 @@ class Index:
             raise query.QueryError(f"limit must be at least 1, not {limit}")
         parsed = query.parse(text)
         searcher = self._current_searcher()
-        weights = query.language_weights(parsed, self.languages(), lang, self.ranking)
+        languages = self.languages()
+        weights = query.language_weights(parsed, languages, lang, self.ranking)
         combined, readings = query.build(parsed, weights, self.ranking)
-        if combined is query.q.NullQuery:
-            return []
-        results = searcher.search(combined, limit=limit)
+        names = query.q.NullQuery
+        if cross_script and NAMES in searcher.schema and self.ranking.names_weight > 0:
+            names = query.build_names(parsed, weights, languages)
+            readings[NAMES] = names
         hits = []
-        for result in results:
-            stored = result.fields()
+        for score, docnum in self._ranked(searcher, combined, names, limit):
+            stored = searcher.stored_fields(docnum)
             key = analyzers.canonical(stored["lang"])
             hits.append(
                 Hit(
                     id=stored["id"],
-                    score=round(float(result.score), 6),
+                    score=round(score, 6),
                     title=stored.get("title", ""),
                     lang=stored["lang"],
-                    snippet=_snippet(stored, key, readings.get(key)) if highlight else "",
+                    snippet=_snippet(stored, key, readings) if highlight else "",
                     date=stored.get("date"),
                     source=stored.get("source"),
                 )
             )
         return hits
+
+    def _ranked(
+        self, searcher: Searcher, main: query.q.Query, names: query.q.Query, limit: int
+    ) -> list[tuple[float, int]]:
+        """(score, document number), best first: the language readings' hits, merged with
+        the name-key hits from other languages scaled so the best of them scores
+        ``names_weight`` times the best same-language hit: same-language matches lead."""
+        ranked: list[tuple[float, int]] = []
+        if main is not query.q.NullQuery:
+            ranked = [(float(r.score), r.docnum) for r in searcher.search(main, limit=limit)]
+        if names is not query.q.NullQuery:
+            extra = [(float(r.score), r.docnum) for r in searcher.search(names, limit=limit)]
+            if extra:
+                ceiling = ranked[0][0] * self.ranking.names_weight if ranked else extra[0][0]
+                scale = ceiling / extra[0][0] if extra[0][0] > 0 else 0.0
+                ranked += [(score * scale, docnum) for score, docnum in extra]
+                ranked.sort(key=lambda pair: -pair[0])
+        return ranked[:limit]
 
     def _current_searcher(self) -> Searcher:
         with self._lock:
@@ -266,10 +294,13 @@ class _Writer:
             self._writer.cancel()
 
 
-def _snippet(stored: dict, key: str, reading: query.q.Query | None) -> str:
+def _snippet(stored: dict, key: str, readings: dict[str, query.q.Query]) -> str:
     suffix = "_" + key
+    reading = readings.get(key)
     terms = {t for f, t in reading.iter_all_terms() if f.endswith(suffix)} if reading else set()
-    return highlighting.snippet(stored.get("body", ""), key, terms)
+    names = readings.get(NAMES)
+    keys = {t for f, t in names.iter_all_terms() if f == NAMES} if names else set()
+    return highlighting.snippet(stored.get("body", ""), stored["lang"], terms, keys)
 
 
 def exists(path: Path) -> bool:
@@ -281,7 +312,7 @@ def _field_docs(reader) -> dict[str, int]:
     per_key: Counter[str] = Counter()
     for term in reader.lexicon("lang"):
         per_key[analyzers.canonical(_decode(term))] += reader.doc_frequency("lang", term)
-    counts = {}
+    counts = {NAMES: sum(per_key.values())}
     for key, docs in per_key.items():
         counts[title_field(key)] = counts[body_field(key)] = docs
     return counts
@@ -292,7 +323,9 @@ def _fields(document: Document) -> dict[str, object]:
     if not lang or lang == "xx":
         lang = analyzers.detect_language(f"{document.title}\n{document.body}")
     key = analyzers.canonical(lang)
+    keys = name_tokens(f"{document.title}\n{document.body}", lang)
     fields: dict[str, object] = {
+        NAMES: " ".join(token.term for token in keys),
         "id": document.id,
         "lang": lang,
         "title": document.title,

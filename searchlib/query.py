@@ -17,9 +17,10 @@ from whoosh.fields import DATETIME, ID, TEXT, Schema
 from whoosh.qparser import GtLtPlugin, OrGroup, QueryParser, WildcardPlugin
 
 import analyzers
+from analyzers.names import name_tokens
 from searchlib.analysis import SurfaceAnalyzer
 from searchlib.ranking import DEFAULT_RANKING, Ranking
-from searchlib.schema import body_field, title_field
+from searchlib.schema import NAMES, body_field, title_field
 
 TEXT_FIELDS = ("text", "title", "body")
 MAX_QUERY_WORDS = 1024
@@ -70,6 +71,8 @@ def parse(text: str) -> q.Query:
 def _with_filters_required(node: q.Query) -> q.Query:
     """Words are alternatives that rank; ``lang:``/``date:``/``id:`` filters and ``NOT``
     terms constrain. Whoosh's OR grouping would instead let a filter alone match."""
+    if isinstance(node, q.Term) and node.fieldname == "lang":
+        return q.Term("lang", analyzers.registry.language_code(node.text), boost=node.boost)
     if node.is_leaf():
         return node
     node = node.apply(_with_filters_required)
@@ -104,8 +107,6 @@ def read_in(parsed: q.Query, key: str, ranking: Ranking = DEFAULT_RANKING) -> q.
 
     def rewrite(node: q.Query) -> q.Query:
         field = getattr(node, "fieldname", None)
-        if field == "lang" and isinstance(node, q.Term):
-            return q.Term("lang", analyzers.registry.language_code(node.text), boost=node.boost)
         if field not in TEXT_FIELDS:
             return node if node.is_leaf() else node.apply(rewrite)
         targets = _targets(field, key, ranking)
@@ -175,10 +176,31 @@ def language_weights(
     return weights
 
 
+def read_names(parsed: q.Query, lang: str | None) -> q.Query:
+    """The query's words as cross-script name keys (analyzers.names), filters kept.
+
+    Only its capitalized words when it has any (as names are in documents); every word
+    of a query typed all in lowercase.
+    """
+    every_word = not any(word[:1].isupper() for word in query_words(parsed).split())
+
+    def rewrite(node: q.Query) -> q.Query:
+        field = getattr(node, "fieldname", None)
+        if field not in TEXT_FIELDS:
+            return node if node.is_leaf() else node.apply(rewrite)
+        if isinstance(node, (q.Term, q.Phrase)):
+            text = node.text if isinstance(node, q.Term) else " ".join(node.words)
+            keys = dict.fromkeys(t.term for t in name_tokens(text, lang, every_word))
+            return _any(q.Term(NAMES, key, boost=node.boost) for key in keys)
+        return q.NullQuery
+
+    return rewrite(parsed).normalize()
+
+
 def build(
     parsed: q.Query, weights: Mapping[str, float], ranking: Ranking = DEFAULT_RANKING
 ) -> tuple[q.Query, dict[str, q.Query]]:
-    """The combined query and each language's reading (for highlighting)."""
+    """The combined language readings, and each reading by analyzer key (for highlighting)."""
     readings = {key: read_in(parsed, key, ranking) for key in weights}
     parts = [
         reading.with_boost(reading.boost * weights[key]) if weights[key] != 1.0 else reading
@@ -186,3 +208,18 @@ def build(
         if reading is not q.NullQuery
     ]
     return _any(parts), readings
+
+
+def build_names(parsed: q.Query, weights: Mapping[str, float], index_languages: Iterable[str]) -> q.Query:
+    """The query as name keys, for documents in the languages it is *not* read in.
+
+    Their own words cannot match it; within the query's languages the readings alone rank.
+    """
+    others = [code for code in index_languages if analyzers.canonical(code) not in weights]
+    if not others:
+        return q.NullQuery
+    top = max(weights, key=weights.__getitem__) if weights else None
+    names = read_names(parsed, top)
+    if names is q.NullQuery:
+        return q.NullQuery
+    return q.And([names, _any(q.Term("lang", code) for code in others)]).normalize()

@@ -28,6 +28,7 @@ class Ranking:
     language_sharpness: float = 1.0  # γ in weight = (p / p_max) ** γ
     min_language_weight: float = 0.01
     idf_per_language: bool = True
+    names_weight: float = 0.3  # best cross-script name hit / best same-language hit
 
 
 DEFAULT_RANKING = Ranking()

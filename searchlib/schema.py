@@ -6,12 +6,14 @@ language keeps its own term statistics and a query is read once per language.
 
 from __future__ import annotations
 
+from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 
 import analyzers
 from searchlib.analysis import LanguageAnalyzer
 
 GENERIC = "xx"
+NAMES = "names"  # the language-neutral name keys of analyzers.names, space-separated
 
 
 def analyzer_keys() -> list[str]:
@@ -35,6 +37,7 @@ def build_schema() -> Schema:
         "source": ID(stored=True),
         "title": STORED(),
         "body": STORED(),
+        NAMES: TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
     }
     for key in analyzer_keys():
         analyzer = LanguageAnalyzer(key)

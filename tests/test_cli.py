@@ -46,6 +46,13 @@ def test_query_json_prints_only_the_hits(tmp_path: Path) -> None:
     assert "<em>naturkatastrofene</em>" in hits[0]["snippet"]
 
 
+def test_no_cross_script_flag(tmp_path: Path) -> None:
+    index = tmp_path / "ix"
+    with_names = json.loads(run("query", "АСЕАН", "--json", env_index=index).stdout)
+    without = json.loads(run("query", "АСЕАН", "--json", "--no-cross-script", env_index=index).stdout)
+    assert len(with_names) == 3 and [h["id"] for h in without] == [RU_ASEAN]
+
+
 def test_index_reports_and_skips_bad_files(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

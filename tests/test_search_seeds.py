@@ -64,7 +64,10 @@ def test_boolean_operators(seed_index) -> None:
 def test_field_and_language_filters(seed_index) -> None:
     assert ids(seed_index, "title:Ашимбаев") == [RU_SENATE]
     assert ids(seed_index, "Laos lang:nb") == [NO_ARTICLE]
-    assert ids(seed_index, "Laos lang:ru") == []
+    assert ids(seed_index, "Laos lang:ru", cross_script=False) == []
+    # Cross-script, the filter still holds: Russian articles that name Laos (Лаос).
+    assert RU_ASEAN in ids(seed_index, "Laos lang:ru")
+    assert {h.lang for h in seed_index.search("Laos lang:ru")} == {"ru"}
 
 
 def test_date_range(seed_index) -> None:
@@ -77,7 +80,8 @@ def test_prefix_query(seed_index) -> None:
 
 
 def test_language_given(seed_index) -> None:
-    assert ids(seed_index, "Laos", lang="nb") == [NO_ARTICLE]
+    assert ids(seed_index, "Laos", lang="nb", cross_script=False) == [NO_ARTICLE]
+    assert ids(seed_index, "Laos", lang="nb")[0] == NO_ARTICLE
 
 
 def test_stored_fields_come_back(seed_index) -> None:
@@ -126,3 +130,35 @@ def test_ten_thousand_word_query_is_refused_clearly(seed_index) -> None:
 def test_bad_limit(seed_index) -> None:
     with pytest.raises(searchlib.QueryError):
         seed_index.search("Лаос", limit=0)
+
+
+# -- cross-script names --------------------------------------------------------------
+
+
+def test_asean_finds_its_russian_norwegian_and_arabic_spellings(seed_index) -> None:
+    hits = seed_index.search("АСЕАН")
+    assert [h.id for h in hits[:3]] == [
+        RU_ASEAN,
+        *sorted([AR_ARTICLE, NO_ARTICLE], key=[h.id for h in hits].index),
+    ]
+    assert {h.lang for h in hits[:3]} == {"ru", "no", "ar"}
+    by_id = {h.id: h for h in hits}
+    assert "<em>ASEAN</em>" in by_id[NO_ARTICLE].snippet
+    assert "<em>آسيان</em>" in by_id[AR_ARTICLE].snippet
+
+
+def test_laos_finds_every_article_that_mentions_it(seed_index) -> None:
+    found = ids(seed_index, "Laos")
+    assert found[0] == NO_ARTICLE
+    assert {RU_ASEAN, AR_ARTICLE} <= set(found)
+
+
+def test_cross_script_can_be_turned_off(seed_index) -> None:
+    assert ids(seed_index, "АСЕАН", cross_script=False) == [RU_ASEAN]
+
+
+def test_cross_script_hits_rank_below_same_language_hits(seed_index) -> None:
+    hits = seed_index.search("Лаос")
+    russian = [h.score for h in hits if h.lang == "ru"]
+    others = [h.score for h in hits if h.lang != "ru"]
+    assert others and max(others) < max(russian)

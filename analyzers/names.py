@@ -1,0 +1,115 @@
+"""A language-neutral reading of names: ``АСЕАН``, ``ASEAN`` and ``آسيان`` share one key.
+
+Words that look like names or acronyms (capitalized or all-caps in cased scripts, and
+any Arabic word that is not a stopword, since Arabic has no capitals) are reduced to
+their base form, transliterated to Latin (Cyrillic and Greek by standard tables,
+Arabic letter by letter) and folded to a consonant skeleton: the first letter, then
+the consonants with vowels, ``w``/``y`` (which Arabic writes for vowels), ``h``
+(digraphs and Arabic ح/ه) and doubled letters dropped, and letters that scripts
+confuse merged (``p``→``b``, ``v``→``f``, ``c``/``q``→``k``). So ``ASEAN``,
+``АСЕАН`` and ``آسيان`` all become ``asn``; ``Laos``, ``Лаоса`` and ``لاوس`` ``ls``.
+Short keys collide, which is why searchlib only uses them as a weak, extra signal.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from analyzers import arabic
+from analyzers.chain import Chain
+from analyzers.registry import canonical, chain
+from analyzers.token import Token
+from analyzers.tokenizer import words
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "yi",
+    "є": "ye", "ґ": "g", "ђ": "dj", "ј": "j", "љ": "lj", "њ": "nj", "ћ": "c", "џ": "dz",
+    "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "ў": "u",
+}  # fmt: skip
+_GREEK = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i",
+    "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s",
+    "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+}  # fmt: skip
+_ARABIC = {
+    "ا": "a", "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh",
+    "ر": "r", "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "",
+    "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "و": "w",
+    "ي": "y", "ء": "", "ؤ": "", "ئ": "y", "پ": "p", "چ": "ch", "ژ": "zh", "گ": "g", "ک": "k",
+    "ی": "y",
+}  # fmt: skip
+_LATIN_EXTRA = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l", "ı": "i", "þ": "th"}
+_TRANSLITERATION = str.maketrans({**_CYRILLIC, **_GREEK, **_ARABIC, **_LATIN_EXTRA})
+_MERGED = str.maketrans({"p": "b", "v": "f", "c": "k", "q": "k", "x": "ks"})
+_SILENT = frozenset("aeiouywh")
+_VOWELS = frozenset("aeiouy")
+# Arabic prefixes a name can carry: the article (with a conjunction or preposition), and
+# a lone conjunction or preposition, which is ambiguous (ل in لاوس is the name's own).
+_ARABIC_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_ARABIC_PARTICLES = ("و", "ب", "ل", "ف", "ك")
+MIN_KEY = 2
+
+
+def transliterate(word: str) -> str:
+    """A folded word in Latin letters (accents dropped)."""
+    # Letters the tables know whole (й, ё) first; then accented ones (ή) by their base.
+    latin = unicodedata.normalize("NFKD", word.translate(_TRANSLITERATION)).translate(_TRANSLITERATION)
+    return "".join(ch for ch in latin if "a" <= ch <= "z")
+
+
+def skeleton(latin: str) -> str:
+    """The folded key of a transliterated name, as described above."""
+    if not latin:
+        return ""
+    latin = latin.translate(_MERGED)
+    first = "a" if latin[0] in _VOWELS else latin[0]
+    key = [first]
+    for ch in latin[1:]:
+        if ch not in _SILENT and ch != key[-1]:
+            key.append(ch)
+    return "".join(key)
+
+
+def name_tokens(text: str, lang: str | None, every_word: bool = False) -> list[Token]:
+    """The name keys of ``text``, with offsets; ``every_word`` for queries typed in lowercase.
+
+    An Arabic word whose first letter may be a particle gets a key with and without it.
+    """
+    key_lang = canonical(lang)
+    language = chain(key_lang)
+    arabic_stop = chain("ar").stop
+    tokens = []
+    for position, (word, start, end, is_bigram) in enumerate(words(text)):
+        if is_bigram or not word[0].isalpha():
+            continue
+        for base in _base_forms(word, key_lang, language, arabic_stop, every_word):
+            key = skeleton(transliterate(base))
+            if len(key) >= MIN_KEY:
+                tokens.append(Token(key, position, start, end))
+    return tokens
+
+
+def _base_forms(
+    word: str, key_lang: str, language: Chain, arabic_stop: frozenset[str], every_word: bool
+) -> list[str]:
+    if "\u0600" <= word[0] <= "\u06ff":
+        normalized = arabic.normalize(word)
+        if normalized in arabic_stop:
+            return []
+        for article in _ARABIC_ARTICLES:
+            if normalized.startswith(article) and len(normalized) - len(article) >= 3:
+                return [normalized[len(article) :]]
+        if normalized.startswith(_ARABIC_PARTICLES) and len(normalized) >= 4:
+            return [normalized, normalized[1:]]
+        return [normalized]
+    if not (every_word or word[0].isupper()):
+        return []
+    folded = language.fold(word)
+    if not folded or folded in language.stop:
+        return []
+    if key_lang == "ru" and "а" <= folded[0] <= "я":
+        return [language.stem(folded)]  # the lemma: Лаосом and Лаос share a key
+    return [folded]
