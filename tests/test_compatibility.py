@@ -1,0 +1,30 @@
+"""Indexes written by earlier releases (and by the other Whoosh distribution) still open.
+
+``tests/fixtures/index-<version>/`` holds the seeds as each release wrote them; add one
+per release. CI runs this suite under whoosh3 and under Whoosh 2.7.4.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import AR_ARTICLE, NO_ARTICLE, RU_ASEAN
+
+import searchlib
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("index-*"))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
+def test_an_index_from_an_earlier_release_opens_and_answers(fixture: Path, tmp_path: Path) -> None:
+    copy = tmp_path / fixture.name
+    shutil.copytree(fixture, copy)
+    with searchlib.Index.open(copy) as index:
+        assert len(index) == 5
+        found = [h.id for h in index.search("АСЕАН")]
+        assert found[0] == RU_ASEAN and set(found[:3]) == {RU_ASEAN, AR_ARTICLE, NO_ARTICLE}
+        assert index.search("naturkatastrofe")[0].id == NO_ARTICLE
+        index.add([searchlib.Document(id="new", title="Vientiane", body="A new document about Vientiane")])
+        assert index.search("Vientiane")[0].id == "new"
