@@ -23,6 +23,7 @@ from searchlib.loading import Skipped, load_paths
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
+TITLE_CHARS = 100
 _EM = re.compile(r"<em>(.*?)</em>")
 
 
@@ -225,7 +226,8 @@ def _print_hits(hits: list[Hit]) -> None:
         return
     bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
     for rank, hit in enumerate(hits, start=1):
-        print(f"{rank}. {hit.title}")
+        title = hit.title if len(hit.title) <= TITLE_CHARS else hit.title[: TITLE_CHARS - 1] + "…"
+        print(f"{rank}. {title}")
         print(f"   {hit.id}  lang={hit.lang}  score={hit.score:.3f}")
         print("   " + _plain(hit.snippet, *bold))
         print()

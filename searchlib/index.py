@@ -29,6 +29,7 @@ from searchlib.schema import NAMES, body_field, build_schema, title_field
 INDEX_NAME = "searchlib"
 WRITER_MEMORY_MB = 256
 LOCK_TIMEOUT_S = 30.0
+NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
 
 
 class SearchlibError(Exception):
@@ -73,6 +74,7 @@ class Index:
         self.path = path
         self._whoosh = whoosh
         self._searcher: Searcher | None = None
+        self._language_counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self.ranking: Ranking = DEFAULT_RANKING
         self.lock_timeout = LOCK_TIMEOUT_S
@@ -179,8 +181,9 @@ class Index:
         return [code for code, _ in self.language_counts().items()]
 
     def language_counts(self) -> dict[str, int]:
-        reader = self._current_searcher().reader()
-        return {_decode(term): reader.doc_frequency("lang", term) for term in reader.lexicon("lang")}
+        """Documents per language code."""
+        self._current_searcher()
+        return dict(self._language_counts)
 
     def search(
         self,
@@ -204,12 +207,15 @@ class Index:
         languages = self.languages()
         weights = query.language_weights(parsed, languages, lang, self.ranking)
         combined, readings = query.build(parsed, weights, self.ranking)
-        names = query.q.NullQuery
+        names = mask = query.q.NullQuery
         if cross_script and NAMES in searcher.schema and self.ranking.names_weight > 0:
-            names = query.build_names(parsed, weights, languages)
+            most = max(NAMES_MIN_DF_CUTOFF, int(self.ranking.names_max_df * searcher.doc_count()))
+            names, mask = query.build_names(
+                parsed, weights, languages, lambda key: searcher.doc_frequency(NAMES, key) <= most
+            )
             readings[NAMES] = names
         hits = []
-        for score, docnum in self._ranked(searcher, combined, names, limit):
+        for score, docnum in self._ranked(searcher, combined, names, mask, limit):
             stored = searcher.stored_fields(docnum)
             key = analyzers.canonical(stored["lang"])
             hits.append(
@@ -226,7 +232,12 @@ class Index:
         return hits
 
     def _ranked(
-        self, searcher: Searcher, main: query.q.Query, names: query.q.Query, limit: int
+        self,
+        searcher: Searcher,
+        main: query.q.Query,
+        names: query.q.Query,
+        mask: query.q.Query,
+        limit: int,
     ) -> list[tuple[float, int]]:
         """(score, document number), best first: the language readings' hits, merged with
         the name-key hits from other languages scaled so the best of them scores
@@ -235,7 +246,8 @@ class Index:
         if main is not query.q.NullQuery:
             ranked = [(float(r.score), r.docnum) for r in searcher.search(main, limit=limit)]
         if names is not query.q.NullQuery:
-            extra = [(float(r.score), r.docnum) for r in searcher.search(names, limit=limit)]
+            masked = {} if mask is query.q.NullQuery else {"mask": mask}
+            extra = [(float(r.score), r.docnum) for r in searcher.search(names, limit=limit, **masked)]
             if extra:
                 ceiling = ranked[0][0] * self.ranking.names_weight if ranked else extra[0][0]
                 scale = ceiling / extra[0][0] if extra[0][0] > 0 else 0.0
@@ -251,7 +263,11 @@ class Index:
             if self._searcher is None:
                 weighting = LanguageBM25F(self.ranking, {})
                 self._searcher = self._whoosh.searcher(weighting=weighting)
-                weighting.field_docs = _field_docs(self._searcher.reader())
+                reader = self._searcher.reader()
+                self._language_counts = {
+                    _decode(term): reader.doc_frequency("lang", term) for term in reader.lexicon("lang")
+                }
+                weighting.field_docs = _field_docs(self._language_counts)
             return self._searcher
 
     def set_ranking(self, ranking: Ranking) -> None:
@@ -307,11 +323,11 @@ def exists(path: Path) -> bool:
     return path.is_dir() and whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
 
 
-def _field_docs(reader) -> dict[str, int]:
-    """Documents per language field, from the ``lang`` field's document frequencies."""
+def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:
+    """Documents per language field, from the documents per language code."""
     per_key: Counter[str] = Counter()
-    for term in reader.lexicon("lang"):
-        per_key[analyzers.canonical(_decode(term))] += reader.doc_frequency("lang", term)
+    for code, docs in language_counts.items():
+        per_key[analyzers.canonical(code)] += docs
     counts = {NAMES: sum(per_key.values())}
     for key, docs in per_key.items():
         counts[title_field(key)] = counts[body_field(key)] = docs

@@ -10,7 +10,7 @@ English function words are rare and would score high.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from whoosh import query as q
 from whoosh.fields import DATETIME, ID, TEXT, Schema
@@ -176,7 +176,7 @@ def language_weights(
     return weights
 
 
-def read_names(parsed: q.Query, lang: str | None) -> q.Query:
+def read_names(parsed: q.Query, lang: str | None, keep: Callable[[str], bool] = bool) -> q.Query:
     """The query's words as cross-script name keys (analyzers.names), filters kept.
 
     Only its capitalized words when it has any (as names are in documents); every word
@@ -190,7 +190,7 @@ def read_names(parsed: q.Query, lang: str | None) -> q.Query:
             return node if node.is_leaf() else node.apply(rewrite)
         if isinstance(node, (q.Term, q.Phrase)):
             text = node.text if isinstance(node, q.Term) else " ".join(node.words)
-            keys = dict.fromkeys(t.term for t in name_tokens(text, lang, every_word))
+            keys = [k for k in dict.fromkeys(t.term for t in name_tokens(text, lang, every_word)) if keep(k)]
             return _any(q.Term(NAMES, key, boost=node.boost) for key in keys)
         return q.NullQuery
 
@@ -210,16 +210,17 @@ def build(
     return _any(parts), readings
 
 
-def build_names(parsed: q.Query, weights: Mapping[str, float], index_languages: Iterable[str]) -> q.Query:
-    """The query as name keys, for documents in the languages it is *not* read in.
-
-    Their own words cannot match it; within the query's languages the readings alone rank.
-    """
-    others = [code for code in index_languages if analyzers.canonical(code) not in weights]
-    if not others:
-        return q.NullQuery
+def build_names(
+    parsed: q.Query,
+    weights: Mapping[str, float],
+    index_languages: Iterable[str],
+    keep: Callable[[str], bool] = bool,
+) -> tuple[q.Query, q.Query]:
+    """The query as name keys (those ``keep`` accepts), and the mask of documents it must
+    not reach: those in the languages the query *is* read in, where the readings alone rank."""
+    read = [code for code in index_languages if analyzers.canonical(code) in weights]
+    if len(read) == len(list(index_languages)):
+        return q.NullQuery, q.NullQuery
     top = max(weights, key=weights.__getitem__) if weights else None
-    names = read_names(parsed, top)
-    if names is q.NullQuery:
-        return q.NullQuery
-    return q.And([names, _any(q.Term("lang", code) for code in others)]).normalize()
+    mask = _any(q.Term("lang", code) for code in read)
+    return read_names(parsed, top, keep), mask

@@ -29,6 +29,7 @@ class Ranking:
     min_language_weight: float = 0.01
     idf_per_language: bool = True
     names_weight: float = 0.3  # best cross-script name hit / best same-language hit
+    names_max_df: float = 0.05  # name keys in more of the documents than this are noise
 
 
 DEFAULT_RANKING = Ranking()
