@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="add files (.txt, .jsonl, directories) to the index")
     index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long to wait for another process writing to the index (default: 30)",
+    )
     with_index(index)
     index.set_defaults(run=run_index)
 
@@ -110,6 +117,7 @@ def run_index(args: argparse.Namespace) -> int:
     skipped: list[Skipped] = []
     documents = _documents(load_paths(args.paths), skipped)
     with Index.open(path) if exists(path) else Index.create(path) as index:
+        index.lock_timeout = args.lock_timeout
         result = index.add(_progress(documents))
     for problem in skipped:
         print(f"skipped {problem}", file=sys.stderr)

@@ -25,6 +25,7 @@ from searchlib import query
 from searchlib.documents import Document
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
 from searchlib.schema import NAMES, body_field, build_schema, title_field
+from searchlib.storage import DurableFileStorage
 
 INDEX_NAME = "searchlib"
 WRITER_MEMORY_MB = 256
@@ -89,7 +90,7 @@ class Index:
             raise SearchlibError(f"{path}: an index already exists here")
         try:
             path.mkdir(parents=True, exist_ok=True)
-            whoosh = whoosh_index.create_in(str(path), build_schema(), indexname=INDEX_NAME)
+            whoosh = DurableFileStorage(str(path)).create_index(build_schema(), indexname=INDEX_NAME)
         except OSError as error:
             raise SearchlibError(f"{path}: cannot create an index ({error.strerror or error})") from None
         return cls(path, whoosh)
@@ -105,7 +106,7 @@ class Index:
         if not exists(path):
             raise IndexNotFoundError(f"{path}: no searchlib index here")
         try:
-            whoosh = whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+            whoosh = DurableFileStorage(str(path)).open_index(indexname=INDEX_NAME)
         except Exception as error:
             raise SearchlibError(f"{path}: cannot open the index ({error})") from None
         return cls(path, whoosh)
@@ -320,7 +321,7 @@ def _snippet(stored: dict, key: str, readings: dict[str, query.q.Query]) -> str:
 
 
 def exists(path: Path) -> bool:
-    return path.is_dir() and whoosh_index.exists_in(str(path), indexname=INDEX_NAME)
+    return path.is_dir() and DurableFileStorage(str(path)).index_exists(INDEX_NAME)
 
 
 def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:

@@ -38,7 +38,10 @@ def test_wheel_installs_and_queries_the_bundled_seeds(tmp_path: Path) -> None:
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
     env = {**os.environ, "PYTHONPATH": str(target), "SEARCHLIB_INDEX": str(tmp_path / "index")}
-    code = "import sys, searchlib.cli, searchlib.paths; print(searchlib.paths.seeds_dir()); sys.exit(searchlib.cli.main(sys.argv[1:]))"
+    code = (
+        "import sys, searchlib.cli, searchlib.paths; print(searchlib.paths.seeds_dir()); "
+        "sys.exit(searchlib.cli.main(sys.argv[1:]))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code, "query", "АСЕАН", "--json"],
         capture_output=True,

@@ -1,0 +1,188 @@
+"""Damage done for real: killed writers, two writers at once, readers during commits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS
+
+import searchlib
+
+WRITER = """
+import sys, searchlib
+index = searchlib.Index.open(sys.argv[1])
+docs = [searchlib.Document(id=f"bulk-{i}", title=f"Bulk {i}", body=f"bulk document number {i} " * 40)
+        for i in range(int(sys.argv[2]))]
+print("writing", flush=True)
+index.add(docs)
+print("committed", flush=True)
+"""
+
+
+BATCH = 1500
+
+
+def seeded_index(path: Path) -> None:
+    with searchlib.Index.create(path) as index:
+        index.add(d for d in searchlib.loading.load_paths([SEEDS]) if isinstance(d, searchlib.Document))
+
+
+# The writer takes ~4.5 s here: killed before, while adding, around the commit, and after it.
+@pytest.mark.parametrize("kill_after", [0.3, 2.0, 3.5, 4.2, 8.0])
+def test_sigkill_while_indexing_leaves_the_previous_or_the_new_commit(
+    tmp_path: Path, kill_after: float
+) -> None:
+    index_path = tmp_path / "ix"
+    seeded_index(index_path)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(index_path), str(BATCH)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(kill_after)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    with searchlib.Index.open(index_path) as index:
+        count = len(index)
+        assert count in (5, 5 + BATCH)  # never a part of the batch
+        assert index.search("АСЕАН")[0].id == "000_a56dd54d2768551e"
+        if count == 5 + BATCH:
+            assert index.search(f"bulk document number {BATCH - 1}")[0].id.startswith("bulk-")
+        # A later writer gets the lock (Whoosh's lock dies with its process) and commits.
+        index.lock_timeout = 5
+        index.add([searchlib.Document(id="after", title="After the crash", body="recovered volcano")])
+        assert [h.id for h in index.search("volcano")] == ["after"]
+
+
+def test_a_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
+    index_path = tmp_path / "ix"
+    seeded_index(index_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, searchlib; ix = searchlib.Index.open(sys.argv[1]); "
+            "w = ix._whoosh.writer(); print('locked', flush=True); time.sleep(30)",
+            str(index_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        corpus = tmp_path / "new"
+        corpus.mkdir()
+        (corpus / "doc.txt").write_text("Title\nbody", encoding="utf-8")
+        started = time.monotonic()
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "searchlib.cli",
+                "index",
+                str(corpus),
+                "--index",
+                str(index_path),
+                "--lock-timeout",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        waited = time.monotonic() - started
+        assert out.returncode == 2
+        assert "another process is writing" in out.stderr and "Traceback" not in out.stderr
+        assert waited >= 1.0
+    finally:
+        holder.kill()
+        holder.wait()
+    with searchlib.Index.open(index_path) as index:
+        assert len(index) == 5
+
+
+def test_readers_see_whole_commits_while_a_writer_commits(tmp_path: Path) -> None:
+    index_path = tmp_path / "ix"
+    seeded_index(index_path)
+    errors: list[BaseException] = []
+    counts: set[int] = set()
+    stop = threading.Event()
+
+    def read() -> None:
+        with searchlib.Index.open(index_path) as reader:
+            while not stop.is_set():
+                try:
+                    counts.add(len(reader))
+                    assert reader.search("АСЕАН")[0].id == "000_a56dd54d2768551e"
+                    reader.search("batch document")
+                except BaseException as error:  # any failure is the finding
+                    errors.append(error)
+                    return
+
+    threads = [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    with searchlib.Index.open(index_path) as writer:
+        for batch in range(5):
+            writer.add(
+                searchlib.Document(id=f"b{batch}-{i}", title="Batch", body=f"batch document {batch} {i}")
+                for i in range(100)
+            )
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert counts <= {5 + 100 * n for n in range(6)}
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+def test_commits_are_fsynced(tmp_path: Path) -> None:
+    trace = tmp_path / "trace"
+    code = (
+        "import searchlib, sys; ix = searchlib.Index.create(sys.argv[1]); "
+        "ix.add([searchlib.Document(id='a', title='t', body='hello world')])"
+    )
+    subprocess.run(
+        [
+            "strace",
+            "-f",
+            "-e",
+            "trace=fsync,rename,openat",
+            "-o",
+            str(trace),
+            sys.executable,
+            "-c",
+            code,
+            str(tmp_path / "ix"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    lines = trace.read_text().splitlines()
+    renames = [i for i, line in enumerate(lines) if "rename(" in line and ".toc" in line]
+    fsyncs = [i for i, line in enumerate(lines) if "fsync(" in line]
+    assert renames, "no table of contents was renamed into place"
+    last = renames[-1]
+    assert any(i < last for i in fsyncs) and any(i > last for i in fsyncs)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only directories")
+def test_read_only_index_directory_gives_a_clear_error(tmp_path: Path) -> None:
+    index_path = tmp_path / "ix"
+    seeded_index(index_path)
+    index_path.chmod(0o555)
+    try:
+        with searchlib.Index.open(index_path) as index, pytest.raises((searchlib.SearchlibError, OSError)):
+            index.add([searchlib.Document(id="x", title="t", body="b")])
+        with searchlib.Index.open(index_path) as index:
+            assert len(index) == 5
+    finally:
+        index_path.chmod(0o755)
