@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import AR_ARTICLE, NO_ARTICLE, RU_ASEAN, RU_MFA, RU_SENATE
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import searchlib
 
@@ -162,3 +164,50 @@ def test_cross_script_hits_rank_below_same_language_hits(seed_index) -> None:
     russian = [h.score for h in hits if h.lang == "ru"]
     others = [h.score for h in hits if h.lang != "ru"]
     assert others and max(others) < max(russian)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200))
+def test_any_query_runs_or_raises_query_error(seed_index, text: str) -> None:
+    try:
+        hits = seed_index.search(text)
+    except searchlib.QueryError:
+        return
+    assert all(isinstance(h, searchlib.Hit) for h in hits)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    words=st.lists(
+        st.sampled_from(
+            [
+                '"',
+                "(",
+                ")",
+                "AND",
+                "OR",
+                "NOT",
+                "*",
+                "title:",
+                "lang:",
+                "date:[",
+                " TO ",
+                "]",
+                "Лаос",
+                "ASEAN",
+                "آسيان",
+                "2024",
+                ":",
+                "\u200f",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_query_syntax_soup_runs_or_raises_query_error(seed_index, words: list[str]) -> None:
+    try:
+        hits = seed_index.search(" ".join(words))
+    except searchlib.QueryError as error:
+        assert str(error)
+    else:
+        assert isinstance(hits, list)
