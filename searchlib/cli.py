@@ -123,7 +123,8 @@ def run_index(args: argparse.Namespace) -> int:
         print(f"skipped {problem}", file=sys.stderr)
     languages = ", ".join(f"{lang} {n}" for lang, n in sorted(result.languages.items()))
     print(
-        f"{path}: {result.added} added, {result.replaced} replaced, {len(skipped)} skipped"
+        f"{path}: {result.added} added, {result.replaced} replaced, {result.unchanged} unchanged, "
+        f"{len(skipped)} skipped"
         + (f", {result.duplicates} duplicate ids (the last one kept)" if result.duplicates else "")
         + (f" ({languages})" if languages else "")
         + f" in {time.perf_counter() - started:.1f} s"

@@ -6,6 +6,7 @@ that someone you do not trust could have written (see docs/security.md).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections import Counter
@@ -24,7 +25,7 @@ from searchlib import highlight as highlighting
 from searchlib import query
 from searchlib.documents import Document
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
-from searchlib.schema import NAMES, body_field, build_schema, title_field
+from searchlib.schema import FINGERPRINT, NAMES, body_field, build_schema, title_field
 from searchlib.storage import DurableFileStorage
 
 INDEX_NAME = "searchlib"
@@ -66,6 +67,7 @@ class AddResult:
     replaced: int
     duplicates: int
     languages: dict[str, int]
+    unchanged: int = 0
 
 
 class Index:
@@ -132,7 +134,9 @@ class Index:
     def add(self, documents: Iterable[Document]) -> AddResult:
         """Add documents, replacing any with the same id, in one commit.
 
-        Within one call the last document with a given id wins.
+        Within one call the last document with a given id wins. A document identical to
+        the indexed one with its id is left alone, and when nothing changed nothing is
+        written: re-indexing an unchanged directory costs reading it.
         """
         batch: dict[str, Document] = {}
         total = 0
@@ -141,18 +145,36 @@ class Index:
             batch[document.id] = document
             total += 1
         searcher = self._current_searcher()
-        replaced = sum(1 for doc_id in batch if searcher.document_number(id=doc_id) is not None)
+        reader = searcher.reader()
+        keeps_fingerprints = FINGERPRINT in searcher.schema  # not in pre-release indexes
+        fingerprints = None
+        if keeps_fingerprints and reader.has_column(FINGERPRINT):
+            fingerprints = reader.column_reader(FINGERPRINT)
+        changed: list[tuple[Document, str]] = []
+        replaced = 0
+        for document in batch.values():
+            fingerprint = _fingerprint(document)
+            docnum = searcher.document_number(id=document.id)
+            if docnum is not None:
+                if fingerprints is not None and _decode(fingerprints[docnum]) == fingerprint:
+                    continue
+                replaced += 1
+            changed.append((document, fingerprint))
         languages: Counter[str] = Counter()
-        with self._writer() as writer:
-            for document in batch.values():
-                fields = _fields(document)
-                languages[fields["lang"]] += 1
-                writer.update_document(**fields)
+        if changed:
+            with self._writer() as writer:
+                for document, fingerprint in changed:
+                    fields = _fields(document)
+                    if keeps_fingerprints:
+                        fields[FINGERPRINT] = fingerprint
+                    languages[fields["lang"]] += 1
+                    writer.update_document(**fields)
         return AddResult(
-            added=len(batch) - replaced,
+            added=len(changed) - replaced,
             replaced=replaced,
             duplicates=total - len(batch),
             languages=dict(languages),
+            unchanged=len(batch) - len(changed),
         )
 
     def delete(self, ids: Iterable[str]) -> int:
@@ -355,6 +377,18 @@ def _fields(document: Document) -> dict[str, object]:
     if document.source is not None:
         fields["source"] = document.source
     return fields
+
+
+def _fingerprint(document: Document) -> str:
+    """A digest of everything indexed about a document, to tell an unchanged one."""
+    parts = (
+        document.title,
+        document.body,
+        document.lang or "",
+        str(document.date or ""),
+        document.source or "",
+    )
+    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _decode(term: bytes | str) -> str:

@@ -14,6 +14,7 @@ from searchlib.analysis import LanguageAnalyzer
 
 GENERIC = "xx"
 NAMES = "names"  # the language-neutral name keys of analyzers.names, space-separated
+FINGERPRINT = "fingerprint"  # a digest of the document, to skip unchanged ones on re-indexing
 
 
 def analyzer_keys() -> list[str]:
@@ -35,6 +36,7 @@ def build_schema() -> Schema:
         "lang": ID(stored=True),
         "date": DATETIME(stored=True),
         "source": ID(stored=True),
+        FINGERPRINT: ID(sortable=True),
         "title": STORED(),
         "body": STORED(),
         NAMES: TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,12 +70,22 @@ def test_index_reports_and_skips_bad_files(tmp_path: Path) -> None:
     assert [h["id"] for h in json.loads(found.stdout)] == ["good"]
 
 
-def test_reindexing_replaces_and_says_so(tmp_path: Path) -> None:
+def test_reindexing_skips_unchanged_files_and_replaces_changed_ones(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
     index = tmp_path / "ix"
-    assert run("index", str(SEEDS), "--index", str(index)).returncode == 0
-    again = run("index", str(SEEDS), "--index", str(index))
+    assert run("index", str(corpus), "--index", str(index)).returncode == 0
+    files_before = sorted(p.name for p in index.iterdir())
+    again = run("index", str(corpus), "--index", str(index))
     assert again.returncode == 0
-    assert "0 added, 5 replaced" in again.stdout
+    assert "0 added, 0 replaced, 5 unchanged" in again.stdout
+    assert sorted(p.name for p in index.iterdir()) == files_before  # nothing was written
+    changed = corpus / f"{RU_ASEAN}.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nВулкан проснулся.", encoding="utf-8")
+    third = run("index", str(corpus), "--index", str(index))
+    assert "0 added, 1 replaced, 4 unchanged" in third.stdout
+    found = json.loads(run("query", "вулкан", "--index", str(index), "--json").stdout)
+    assert [h["id"] for h in found] == [RU_ASEAN]
     stats = json.loads(run("stats", "--index", str(index), "--json").stdout)
     assert stats["documents"] == 5
 

@@ -1,7 +1,8 @@
 """Indexes written by earlier releases (and by the other Whoosh distribution) still open.
 
-``tests/fixtures/index-<version>/`` holds the seeds as each release wrote them; add one
-per release. CI runs this suite under whoosh3 and under Whoosh 2.7.4.
+``tests/fixtures/index-<version>/`` holds the seeds as each release wrote them (add one per
+release; ``0.1.0.dev0`` predates the fingerprint field). CI runs this suite under whoosh3
+and under Whoosh 2.7.4.
 """
 
 from __future__ import annotations
