@@ -1,0 +1,73 @@
+"""The benchmark scripts run end to end on tiny data, so they cannot rot unnoticed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+
+
+def test_quality_benchmark_on_a_tiny_corpus(tmp_path: Path) -> None:
+    data = tmp_path / "xquad"
+    data.mkdir()
+    paragraphs = {
+        "en": ["The volcano erupted near the fishing village.", "The parliament passed the budget law."],
+        "ru": ["Вулкан извергся рядом с рыбацкой деревней.", "Парламент принял закон о бюджете."],
+        "de": [
+            "Der Vulkan brach nahe dem Fischerdorf aus.",
+            "Das Parlament verabschiedete das Haushaltsgesetz.",
+        ],
+    }
+    questions = {
+        "en": ["Where did the volcano erupt?", "Which law did parliament pass?"],
+        "ru": ["Где извергся вулкан?", "Какой закон принял парламент?"],
+        "de": ["Wo brach der Vulkan aus?", "Welches Gesetz verabschiedete das Parlament?"],
+    }
+    corpus, queries, qrels = [], [], []
+    for lang, texts in paragraphs.items():
+        for n, text in enumerate(texts):
+            doc_id = f"xq-{lang}-00-0{n}"
+            corpus.append({"id": doc_id, "lang": lang, "title": "", "text": text})
+            squad_id = f"5733be284776f4190066117{8 + n}"  # ids ending 8, 9: held out
+            queries.append({"id": f"{squad_id}-{lang}", "lang": lang, "text": questions[lang][n]})
+            qrels.append(f"{squad_id}-{lang}\t{doc_id}\t1")
+    write_jsonl(data / "corpus.jsonl", corpus)
+    write_jsonl(data / "queries.jsonl", queries)
+    (data / "qrels.tsv").write_text("\n".join(qrels) + "\n", encoding="utf-8")
+    out_file = tmp_path / "quality.json"
+    out = run_module(
+        "benchmarks.quality", "--xquad", str(data), "--skip-norquad", "--no-baselines", "--out", str(out_file)
+    )
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out_file.read_text())["xquad"]["results"]["searchlib"]
+    assert results["macro"]["mrr10"] == 1.0
+    assert set(results) >= {"en", "ru", "de", "macro"}
+
+
+def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
+    rows = {
+        "ru_gsd": [("Лаос", "Лаос"), ("Лаоса", "Лаос"), ("столы", "стол"), ("стола", "стол")],
+        "no_bokmaal": [("husene", "hus"), ("huset", "hus"), ("flommene", "flom"), ("flommen", "flom")],
+    }
+    for name, pairs in rows.items():
+        lines = ["form\tlemma\tupos", *(f"{form}\t{lemma}\tNOUN" for form, lemma in pairs)]
+        (tmp_path / f"{name}-test.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out_file = tmp_path / "aq.json"
+    out = run_module("benchmarks.analyzer_quality", "--data", str(tmp_path), "--out", str(out_file))
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out_file.read_text())["results"]
+    assert results["ru"]["searchlib"]["f1"] == 1.0
+    assert results["no"]["searchlib"]["f1"] == 1.0
