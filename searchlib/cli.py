@@ -18,7 +18,7 @@ from pathlib import Path
 import analyzers
 from searchlib import paths
 from searchlib.documents import Document
-from searchlib.index import Hit, Index, SearchlibError, exists
+from searchlib.index import LOCK_TIMEOUT_S, Hit, Index, SearchlibError, exists
 from searchlib.loading import Skipped, load_paths
 from searchlib.query import QueryError
 
@@ -64,9 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--lock-timeout",
         type=float,
-        default=30.0,
+        default=LOCK_TIMEOUT_S,
         metavar="SECONDS",
-        help="how long to wait for another process writing to the index (default: 30)",
+        help=f"how long to wait for another process writing to the index (default: {LOCK_TIMEOUT_S:g})",
     )
     with_index(index)
     index.set_defaults(run=run_index)
