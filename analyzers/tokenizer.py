@@ -14,31 +14,26 @@ from itertools import pairwise
 
 import regex
 
-_WORD = regex.compile(r"[\p{L}\p{N}\p{M}\u200c\u200d]+")
-_UNSPACED = regex.compile(
-    r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-    r"\u3005\u30fc]+[\p{M}]*"
+_UNSPACED_SCRIPTS = (
+    r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\u3005\u30fc"
+)
+# One pass: a run of an unspaced script (with any marks after it), or a word of letters,
+# digits, marks and joiners from every other script.
+_TOKEN = regex.compile(
+    rf"(?V1)(?P<unspaced>[{_UNSPACED_SCRIPTS}]+\p{{M}}*)"
+    rf"|[[\p{{L}}\p{{N}}\p{{M}}\u200c\u200d]--[{_UNSPACED_SCRIPTS}]]+"
 )
 _MARK = regex.compile(r"\p{M}")
 
 
 def words(text: str) -> Iterator[tuple[str, int, int, bool]]:
     """Yield ``(surface, start, end, is_bigram)``; bigrams come from unspaced scripts."""
-    for match in _WORD.finditer(text):
+    for match in _TOKEN.finditer(text):
         start, end = match.span()
-        word = match.group()
-        if not _UNSPACED.search(word):
-            yield word, start, end, False
-            continue
-        cursor = start
-        for run in _UNSPACED.finditer(word):
-            run_start, run_end = start + run.start(), start + run.end()
-            if run_start > cursor:
-                yield text[cursor:run_start], cursor, run_start, False
-            yield from _bigrams(text, run_start, run_end)
-            cursor = run_end
-        if cursor < end:
-            yield text[cursor:end], cursor, end, False
+        if match.lastgroup == "unspaced":
+            yield from _bigrams(text, start, end)
+        else:
+            yield match.group(), start, end, False
 
 
 def _bigrams(text: str, start: int, end: int) -> Iterator[tuple[str, int, int, bool]]:
