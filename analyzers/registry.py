@@ -8,14 +8,7 @@ from functools import cache
 from analyzers import arabic, generic, norwegian, russian, snowball
 from analyzers.chain import Chain
 
-ALIASES = {
-    "nb": "no",
-    "nob": "no",
-    "iw": "he",
-    "in": "id",
-    "zh-cn": "zh",
-    "zh-tw": "zh",
-}
+ALIASES = {"nb": "no", "nob": "no", "iw": "he", "in": "id"}
 GENERIC = "xx"
 _SEGMENTED = (
     "zh",

@@ -7,6 +7,7 @@ language field where it has one.
 
 from __future__ import annotations
 
+import copy
 import re
 import tempfile
 from collections.abc import Iterable
@@ -30,20 +31,17 @@ class System(Protocol):
 
 
 class Searchlib:
-    """searchlib; a variant shares the index and searches it another way (see ``variant``)."""
+    """searchlib over one index; ``variant`` searches the same index another way."""
 
     def __init__(self, documents: Iterable[searchlib.Document], path: Path | None = None) -> None:
-        self.name = "searchlib"
-        self.lang_given = False
-        self.cross_script = True
-        self.path = path or Path(tempfile.mkdtemp(prefix="searchlib-bench-"))
-        self.index = searchlib.Index.create(self.path / "index")
+        path = path or Path(tempfile.mkdtemp(prefix="searchlib-bench-"))
+        self.index = searchlib.Index.create(path / "index")
         self.index.add(documents)
+        self.name, self.lang_given, self.cross_script = "searchlib", False, True
 
     def variant(self, name: str, lang_given: bool = False, cross_script: bool = True) -> Searchlib:
         """The same index, searched with the query's language given, or without name keys."""
-        other = object.__new__(Searchlib)
-        other.__dict__.update(self.__dict__)
+        other = copy.copy(self)
         other.name, other.lang_given, other.cross_script = name, lang_given, cross_script
         return other
 

@@ -195,7 +195,7 @@ class Index:
                 f"{self.path}: another process is writing to this index "
                 f"(waited {self.lock_timeout:g} s for its lock)"
             ) from None
-        return _Writer(writer)
+        return _Writer(writer, self.path)
 
     # -- reading -------------------------------------------------------------------
 
@@ -318,19 +318,33 @@ class Index:
 
 
 class _Writer:
-    """A Whoosh writer that commits on success and cancels on any error."""
+    """A Whoosh writer that commits on success and cancels on any error.
 
-    def __init__(self, writer) -> None:
+    An OS error (a full disk, a read-only directory) becomes a :class:`SearchlibError`
+    naming the index; the previous commit is still the current one.
+    """
+
+    def __init__(self, writer, path: Path) -> None:
         self._writer = writer
+        self._path = path
 
     def __enter__(self):
         return self._writer
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self._writer.commit()
-        else:
-            self._writer.cancel()
+            try:
+                self._writer.commit()
+            except OSError as error:
+                raise SearchlibError(
+                    f"{self._path}: cannot write the index ({error.strerror or error}); it is unchanged"
+                ) from error
+            return
+        self._writer.cancel()
+        if isinstance(exc, OSError):
+            raise SearchlibError(
+                f"{self._path}: cannot write the index ({exc.strerror or exc}); it is unchanged"
+            ) from exc
 
 
 def _snippet(stored: dict, key: str, readings: dict[str, query.q.Query]) -> str:

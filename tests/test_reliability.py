@@ -186,3 +186,33 @@ def test_read_only_index_directory_gives_a_clear_error(tmp_path: Path) -> None:
             assert len(index) == 5
     finally:
         index_path.chmod(0o755)
+
+
+def test_a_write_failure_during_commit_is_a_clear_error_and_keeps_the_old_commit(tmp_path: Path) -> None:
+    """A full disk, simulated for one process with a file-size limit (works as root too)."""
+    index_path = tmp_path / "ix"
+    seeded_index(index_path)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n in range(40):
+        (corpus / f"doc{n}.txt").write_text(
+            f"Document {n}\n" + f"volcano eruption number {n} " * 2000, encoding="utf-8"
+        )
+    code = (
+        "import resource, signal, sys, searchlib.cli; "
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)); "
+        "sys.exit(searchlib.cli.main(sys.argv[1:]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "index", str(corpus), "--index", str(index_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "cannot write the index" in out.stderr and "Traceback" not in out.stderr
+    with searchlib.Index.open(index_path) as index:
+        assert len(index) == 5
+        assert index.search("volcano") == []
+        assert index.search("АСЕАН")[0].id == "000_a56dd54d2768551e"
