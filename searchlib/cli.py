@@ -68,6 +68,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"how long to wait for another process writing to the index (default: {LOCK_TIMEOUT_S:g})",
     )
+    index.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="analyze and write in N processes (default: 1)",
+    )
     with_index(index)
     index.set_defaults(run=run_index)
 
@@ -118,7 +125,7 @@ def run_index(args: argparse.Namespace) -> int:
     documents = _documents(load_paths(args.paths), skipped)
     with Index.open(path) if exists(path) else Index.create(path) as index:
         index.lock_timeout = args.lock_timeout
-        result = index.add(_progress(documents))
+        result = index.add(_progress(documents), jobs=args.jobs)
     for problem in skipped:
         print(f"skipped {problem}", file=sys.stderr)
     languages = ", ".join(f"{lang} {n}" for lang, n in sorted(result.languages.items()))

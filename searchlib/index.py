@@ -32,6 +32,7 @@ INDEX_NAME = "searchlib"
 WRITER_MEMORY_MB = 256
 LOCK_TIMEOUT_S = 30.0
 NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
+TIE_MARGIN = 10  # extra hits fetched so that ties at the cut are ordered by id
 
 
 class SearchlibError(Exception):
@@ -131,12 +132,14 @@ class Index:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, documents: Iterable[Document]) -> AddResult:
+    def add(self, documents: Iterable[Document], jobs: int = 1) -> AddResult:
         """Add documents, replacing any with the same id, in one commit.
 
         Within one call the last document with a given id wins. A document identical to
         the indexed one with its id is left alone, and when nothing changed nothing is
-        written: re-indexing an unchanged directory costs reading it.
+        written: re-indexing an unchanged directory costs reading it. ``jobs`` > 1
+        analyzes and writes in that many processes, each making its own segment
+        (searched together, with the same ranking; :meth:`optimize` merges them).
         """
         batch: dict[str, Document] = {}
         total = 0
@@ -162,7 +165,7 @@ class Index:
             changed.append((document, fingerprint))
         languages: Counter[str] = Counter()
         if changed:
-            with self._writer() as writer:
+            with self._writer(jobs) as writer:
                 for document, fingerprint in changed:
                     fields = _fields(document)
                     if keeps_fingerprints:
@@ -187,9 +190,23 @@ class Index:
                 writer.delete_by_term("id", doc_id)
         return len(found)
 
-    def _writer(self) -> _Writer:
+    def optimize(self) -> None:
+        """Merge all segments into one: fastest to search, slow to do on a large index."""
+        writer = self._writer()
+        writer.optimize = True
+        with writer:
+            pass
+
+    def _writer(self, jobs: int = 1) -> _Writer:
+        if jobs < 1:
+            raise SearchlibError(f"jobs must be at least 1, not {jobs}")
+        options = {"timeout": self.lock_timeout, "limitmb": WRITER_MEMORY_MB}
+        if jobs > 1:
+            # Each process writes a segment of its own: merging them at commit would
+            # serialize the work again (measured: no faster than one process).
+            options |= {"procs": jobs, "multisegment": True, "limitmb": WRITER_MEMORY_MB // jobs}
         try:
-            writer = self._whoosh.writer(timeout=self.lock_timeout, limitmb=WRITER_MEMORY_MB)
+            writer = self._whoosh.writer(**options)
         except LockError:
             raise IndexLockedError(
                 f"{self.path}: another process is writing to this index "
@@ -264,18 +281,23 @@ class Index:
     ) -> list[tuple[float, int]]:
         """(score, document number), best first: the language readings' hits, merged with
         the name-key hits from other languages scaled so the best of them scores
-        ``names_weight`` times the best same-language hit: same-language matches lead."""
+        ``names_weight`` times the best same-language hit: same-language matches lead.
+
+        Equal scores are ordered by document id, not by where a document sits in the
+        index, so an index built in parallel ranks exactly like one built serially.
+        """
         ranked: list[tuple[float, int]] = []
         if main is not query.q.NullQuery:
-            ranked = [(float(r.score), r.docnum) for r in searcher.search(main, limit=limit)]
+            ranked = _top(searcher, main, limit)
         if names is not query.q.NullQuery:
             masked = {} if mask is query.q.NullQuery else {"mask": mask}
-            extra = [(float(r.score), r.docnum) for r in searcher.search(names, limit=limit, **masked)]
+            extra = _top(searcher, names, limit, **masked)
             if extra:
                 ceiling = ranked[0][0] * self.ranking.names_weight if ranked else extra[0][0]
                 scale = ceiling / extra[0][0] if extra[0][0] > 0 else 0.0
                 ranked += [(score * scale, docnum) for score, docnum in extra]
-                ranked.sort(key=lambda pair: -pair[0])
+        ids = searcher.reader().stored_fields
+        ranked.sort(key=lambda pair: (-round(pair[0], 9), ids(pair[1])["id"]))
         return ranked[:limit]
 
     def _current_searcher(self) -> Searcher:
@@ -327,6 +349,7 @@ class _Writer:
     def __init__(self, writer, path: Path) -> None:
         self._writer = writer
         self._path = path
+        self.optimize = False
 
     def __enter__(self):
         return self._writer
@@ -334,7 +357,7 @@ class _Writer:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             try:
-                self._writer.commit()
+                self._writer.commit(optimize=self.optimize)
             except OSError as error:
                 raise SearchlibError(
                     f"{self._path}: cannot write the index ({error.strerror or error}); it is unchanged"
@@ -345,6 +368,18 @@ class _Writer:
             raise SearchlibError(
                 f"{self._path}: cannot write the index ({exc.strerror or exc}); it is unchanged"
             ) from exc
+
+
+def _top(searcher: Searcher, q: query.q.Query, limit: int, **options: object) -> list[tuple[float, int]]:
+    """The ``limit`` best (score, docnum), plus every hit tied with the last of them."""
+    fetch = limit + TIE_MARGIN
+    while True:
+        found = [
+            (float(r.score), r.docnum) for r in searcher.search(query.exact_unions(q), limit=fetch, **options)
+        ]
+        if len(found) < fetch or round(found[-1][0], 9) != round(found[limit - 1][0], 9):
+            return found
+        fetch *= 2
 
 
 def _snippet(stored: dict, key: str, readings: dict[str, query.q.Query]) -> str:

@@ -27,6 +27,27 @@ MAX_QUERY_WORDS = 1024
 MAX_EXPANSIONS = 256
 
 
+class _UnionOr(q.Or):
+    """Or that always merges its clauses' postings as a union.
+
+    For indexes under 5,000 documents Whoosh preloads an Or's matches into arrays
+    instead, and with a result limit that path drops documents tied in score (found
+    when a parallel-built index ranked differently): exact ties must all survive.
+    """
+
+    matcher_type = q.Or.DEFAULT_MATCHER
+
+
+def exact_unions(node: q.Query) -> q.Query:
+    """``node`` with every :class:`whoosh.query.Or` in it made a :class:`_UnionOr`."""
+    if node.is_leaf():
+        return node
+    node = node.apply(exact_unions)
+    if type(node) is q.Or:
+        return _UnionOr(node.subqueries, boost=node.boost)
+    return node
+
+
 class QueryError(ValueError):
     """A query that cannot be run; the message says why, for the user."""
 

@@ -54,8 +54,23 @@ class LanguageBM25F(scoring.BM25F):
         return log((docs or parent.doc_count_all()) / (df + 1)) + 1
 
     def scorer(self, searcher: Any, fieldname: str, text: str, qf: int = 1) -> scoring.BaseScorer:
-        scorer = super().scorer(searcher, fieldname, text, qf)
         docs = self.field_docs.get(fieldname)
-        if docs and isinstance(scorer, scoring.BM25FScorer):
-            scorer.avgfl = (searcher.get_parent().field_length(fieldname) / docs) or 1
-        return scorer
+        if not docs or not searcher.schema[fieldname].scorable:
+            return super().scorer(searcher, fieldname, text, qf)
+        parent = searcher.get_parent()
+        avgfl = (parent.field_length(fieldname) / docs) or 1
+        return _Scorer(searcher, fieldname, text, self._field_B.get(fieldname, self.B), self.K1, qf, avgfl)
+
+
+class _Scorer(scoring.BM25FScorer):
+    """Whoosh's BM25F scorer with the average field length given, set *before* ``setup``
+    computes the maximum scores that let Whoosh skip blocks of postings (set after, those
+    bounds were too low and documents that belonged in the top hits were skipped)."""
+
+    def __init__(
+        self, searcher: Any, fieldname: str, text: str, B: float, K1: float, qf: int, avgfl: float
+    ) -> None:
+        self.idf = searcher.get_parent().idf(fieldname, text)
+        self.avgfl = avgfl
+        self.B, self.K1, self.qf = B, K1, qf
+        self.setup(searcher, fieldname, text)

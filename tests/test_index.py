@@ -116,3 +116,23 @@ def test_stats(seed_index: searchlib.Index) -> None:
     assert stats["documents"] == 5
     assert stats["languages"] == {"ru": 3, "no": 1, "ar": 1}
     assert stats["terms"] > 500 and stats["size_bytes"] > 0
+
+
+def test_parallel_indexing_ranks_exactly_like_serial(tmp_path: Path) -> None:
+    documents = [
+        doc(f"d{i}", f"volcano eruption {i % 7} " * (1 + i % 5) + f"glacier {i % 3} lava flow {i}")
+        for i in range(400)
+    ] + [doc(f"r{i}", f"Вулкан извергся {i % 5} раз, ледник таял {i % 3} года") for i in range(200)]
+    results = []
+    for jobs in (1, 2):
+        with searchlib.Index.create(tmp_path / f"ix{jobs}") as index:
+            assert index.add(documents, jobs=jobs).added == 600
+            assert len(index) == 600
+            results.append(
+                [
+                    [(h.id, h.score) for h in index.search(text, limit=20)]
+                    for text in ("volcano eruption", "glacier lava", "ледник", "вулкан извергся", "flow 17")
+                ]
+            )
+    assert results[0] == results[1]
+    assert all(results[0])
