@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 
@@ -20,7 +21,9 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
 
 
-def test_quality_benchmark_on_a_tiny_corpus(tmp_path: Path) -> None:
+@pytest.fixture
+def tiny_xquad(tmp_path: Path) -> Path:
+    """Six paragraphs in three languages with one question each, in XQuAD's layout."""
     data = tmp_path / "xquad"
     data.mkdir()
     paragraphs = {
@@ -47,14 +50,37 @@ def test_quality_benchmark_on_a_tiny_corpus(tmp_path: Path) -> None:
     write_jsonl(data / "corpus.jsonl", corpus)
     write_jsonl(data / "queries.jsonl", queries)
     (data / "qrels.tsv").write_text("\n".join(qrels) + "\n", encoding="utf-8")
+    return data
+
+
+def test_quality_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "quality.json"
     out = run_module(
-        "benchmarks.quality", "--xquad", str(data), "--skip-norquad", "--no-baselines", "--out", str(out_file)
+        "benchmarks.quality",
+        "--xquad",
+        str(tiny_xquad),
+        "--skip-norquad",
+        "--no-baselines",
+        "--out",
+        str(out_file),
     )
     assert out.returncode == 0, out.stderr
     results = json.loads(out_file.read_text())["xquad"]["results"]["searchlib"]
     assert results["macro"]["mrr10"] == 1.0
     assert set(results) >= {"en", "ru", "de", "macro"}
+
+
+def test_index_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "bench_index.json"
+    out = run_module(
+        "benchmarks.bench_index", "--data", str(tiny_xquad), "--scales", "1,2", "--repeats", "1",
+        "--queries", "4", "--systems", "searchlib,Whoosh StandardAnalyzer", "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out_file.read_text())["results"]
+    assert results["2x"]["searchlib"]["documents"] == 12
+    assert results["2x"]["searchlib"]["rerun_unchanged"] == 12
+    assert results["1x"]["Whoosh StandardAnalyzer"]["mb_per_s"] > 0
 
 
 def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
