@@ -10,12 +10,8 @@ from analyzers.chain import Chain
 
 ALIASES = {"nb": "no", "nob": "no", "iw": "he", "in": "id"}
 GENERIC = "xx"
-_SEGMENTED = (
-    "zh",
-    "ja",
-    "ko",
-    "th",
-)  # bigram scripts: the generic chain is their analyzer
+# Languages of unspaced scripts: the tokenizer makes their bigrams, the generic chain folds them.
+_SEGMENTED = ("zh", "ja", "ko", "th")
 _DEDICATED: dict[str, Callable[[], Chain]] = {
     **{lang: (lambda lang=lang: snowball.make(lang)) for lang in snowball.ALGORITHMS},
     "ru": russian.make,
@@ -33,8 +29,8 @@ def languages() -> list[str]:
 def language_code(lang: str | None) -> str:
     """A language tag as a plain ISO 639-1 code: ``nb``→``no``, ``pt-BR``→``pt``."""
     code = (lang or "").strip().lower().replace("_", "-")
-    code = ALIASES.get(code, code)
-    return ALIASES.get(code.split("-")[0], code.split("-")[0]) or GENERIC
+    base = code.split("-")[0]
+    return ALIASES.get(code, ALIASES.get(base, base)) or GENERIC
 
 
 def canonical(lang: str | None) -> str:
