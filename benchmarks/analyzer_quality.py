@@ -99,10 +99,7 @@ def main() -> None:
         for name, r in rows.items():
             ratio = r["f1"] / best_baseline
             print(f"{name:<24}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>8.4f}{ratio:>20.3f}")
-    path = write_results(
-        f"analyzer_quality_{args.split}", {"split": args.split, "results": figures}, args.out
-    )
-    print(f"\nwritten to {path}")
+    write_results(f"analyzer_quality_{args.split}", {"split": args.split, "results": figures}, args.out)
 
 
 if __name__ == "__main__":

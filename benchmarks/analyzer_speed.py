@@ -97,8 +97,7 @@ def main() -> None:
             f"{lang:<6}{len(words):>9}{len(set(words)):>9}{cold:>12,.0f}{warm:>12,.0f}{base:>12,.0f}"
             f"{cold / base:>11.2f}{warm / base:>11.2f}"
         )
-    path = write_results("analyzer_speed", {"repeats": args.repeats, "results": rows}, args.out)
-    print(f"\nwritten to {path}")
+    write_results("analyzer_speed", {"repeats": args.repeats, "results": rows}, args.out)
 
 
 if __name__ == "__main__":

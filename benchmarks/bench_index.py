@@ -222,8 +222,7 @@ def main() -> None:
                     f"{'':<26}re-index unchanged: {m['rerun_seconds']:.2f} s = "
                     f"{m['rerun_seconds'] / m['seconds']:.1%} of the first run"
                 )
-    path = write_results("bench_index", {"repeats": args.repeats, "results": results}, args.out)
-    print(f"\nwritten to {path}")
+    write_results("bench_index", {"repeats": args.repeats, "results": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def write_results(name: str, figures: dict[str, Any], out: Path | None = None) -> Path:
-    """Write ``figures`` with the run's context as JSON; return the path."""
+    """Write ``figures`` with the run's context as JSON, say where, and return the path."""
     path = out or RESULTS / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
@@ -27,6 +27,7 @@ def write_results(name: str, figures: dict[str, Any], out: Path | None = None) -
         **figures,
     }
     path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {path}")
     return path
 
 

@@ -56,8 +56,7 @@ def main() -> None:
             )
         ours, base = figures[kind]["searchlib"]["macro"], figures[kind]["py3langid alone"]["macro"]
         print(f"error rate ratio (searchlib / py3langid alone): {(1 - ours) / max(1e-9, 1 - base):.2f}")
-    path = write_results("language_id", figures, args.out)
-    print(f"\nwritten to {path}")
+    write_results("language_id", figures, args.out)
 
 
 if __name__ == "__main__":

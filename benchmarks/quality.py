@@ -182,8 +182,7 @@ def main() -> None:
     figures = {"xquad": run_xquad(args.xquad, args.split, args.per_lang, not args.no_baselines)}
     if not args.skip_norquad:
         figures["norquad"] = run_norquad(args.norquad, args.split, not args.no_baselines)
-    path = write_results(f"quality_{args.split}", figures, args.out)
-    print(f"\nwritten to {path}")
+    write_results(f"quality_{args.split}", figures, args.out)
 
 
 if __name__ == "__main__":
