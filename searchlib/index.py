@@ -77,8 +77,7 @@ class Index:
     def __init__(self, path: Path, whoosh: whoosh_index.Index) -> None:
         self.path = path
         self._whoosh = whoosh
-        self._searcher: Searcher | None = None
-        self._language_counts: dict[str, int] = {}
+        self._current: _Snapshot | None = None
         self._lock = threading.Lock()
         self.ranking: Ranking = DEFAULT_RANKING
         self.lock_timeout = LOCK_TIMEOUT_S
@@ -116,9 +115,9 @@ class Index:
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            if self._current is not None:
+                self._current.searcher.close()
+                self._current = None
             self._whoosh.close()
 
     def __enter__(self) -> Index:
@@ -222,8 +221,7 @@ class Index:
 
     def language_counts(self) -> dict[str, int]:
         """Documents per language code."""
-        self._current_searcher()
-        return dict(self._language_counts)
+        return dict(self._snapshot().language_counts)
 
     def search(
         self,
@@ -243,8 +241,8 @@ class Index:
         if limit < 1:
             raise query.QueryError(f"limit must be at least 1, not {limit}")
         parsed = query.parse(text)
-        searcher = self._current_searcher()
-        languages = self.languages()
+        snapshot = self._snapshot()
+        searcher, languages = snapshot.searcher, list(snapshot.language_counts)
         weights = query.language_weights(parsed, languages, lang, self.ranking)
         combined, readings = query.build(parsed, weights, self.ranking)
         names = mask = query.q.NullQuery
@@ -301,27 +299,31 @@ class Index:
         return ranked[:limit]
 
     def _current_searcher(self) -> Searcher:
+        return self._snapshot().searcher
+
+    def _snapshot(self) -> _Snapshot:
+        """The latest commit's searcher with its language counts, taken together.
+
+        A searcher that a newer commit outdates is dropped, not closed: another thread, or
+        the search that asked, may still be reading it (closing it there raised
+        ``ReaderClosed`` under concurrent commits); its files close when it is collected.
+        """
         with self._lock:
-            if self._searcher is not None and not self._searcher.up_to_date():
-                self._searcher.close()
-                self._searcher = None
-            if self._searcher is None:
+            current = self._current
+            if current is None or not current.searcher.up_to_date():
                 weighting = LanguageBM25F(self.ranking, {})
-                self._searcher = self._whoosh.searcher(weighting=weighting)
-                reader = self._searcher.reader()
-                self._language_counts = {
-                    _decode(term): reader.doc_frequency("lang", term) for term in reader.lexicon("lang")
-                }
-                weighting.field_docs = _field_docs(self._language_counts)
-            return self._searcher
+                searcher = self._whoosh.searcher(weighting=weighting)
+                reader = searcher.reader()
+                counts = {_decode(t): reader.doc_frequency("lang", t) for t in reader.lexicon("lang")}
+                weighting.field_docs = _field_docs(counts)
+                current = self._current = _Snapshot(searcher, counts)
+            return current
 
     def set_ranking(self, ranking: Ranking) -> None:
         """Rank with other parameters from now on (the benchmarks tune with this)."""
         with self._lock:
             self.ranking = ranking
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            self._current = None
 
     def stats(self) -> dict[str, object]:
         """Documents per language, distinct terms, and size on disk."""
@@ -337,6 +339,12 @@ class Index:
             "terms": terms,
             "size_bytes": size,
         }
+
+
+@attrs.frozen
+class _Snapshot:
+    searcher: Searcher
+    language_counts: dict[str, int]
 
 
 class _Writer:

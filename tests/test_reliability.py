@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -109,15 +110,17 @@ def test_a_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
         assert len(index) == 5
 
 
-def test_readers_see_whole_commits_while_a_writer_commits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["index per thread", "one shared index"])
+def test_readers_see_whole_commits_while_a_writer_commits(tmp_path: Path, shared: bool) -> None:
     index_path = tmp_path / "ix"
     seeded_index(index_path)
     errors: list[BaseException] = []
     counts: set[int] = set()
     stop = threading.Event()
+    one_index = searchlib.Index.open(index_path)
 
     def read() -> None:
-        with searchlib.Index.open(index_path) as reader:
+        with contextlib.nullcontext(one_index) if shared else searchlib.Index.open(index_path) as reader:
             while not stop.is_set():
                 try:
                     counts.add(len(reader))
@@ -139,6 +142,7 @@ def test_readers_see_whole_commits_while_a_writer_commits(tmp_path: Path) -> Non
     stop.set()
     for thread in threads:
         thread.join()
+    one_index.close()
     assert not errors, errors
     assert counts <= {5 + 100 * n for n in range(6)}
 
