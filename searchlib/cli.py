@@ -19,7 +19,7 @@ import analyzers
 from searchlib import paths
 from searchlib.documents import Document
 from searchlib.index import LOCK_TIMEOUT_S, Hit, Index, SearchlibError, exists
-from searchlib.loading import Skipped, load_paths
+from searchlib.loading import MAX_FILE_BYTES, Skipped, load_paths
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         default=LOCK_TIMEOUT_S,
         metavar="SECONDS",
         help=f"how long to wait for another process writing to the index (default: {LOCK_TIMEOUT_S:g})",
+    )
+    index.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=MAX_FILE_BYTES / 1e6,
+        metavar="MB",
+        help=f"skip (and report) files larger than this (default: {MAX_FILE_BYTES / 1e6:g})",
     )
     index.add_argument(
         "--jobs",
@@ -122,7 +129,7 @@ def run_index(args: argparse.Namespace) -> int:
     _check_trusted(path, args.trust_index)
     started = time.perf_counter()
     skipped: list[Skipped] = []
-    documents = _documents(load_paths(args.paths), skipped)
+    documents = _documents(load_paths(args.paths, max_bytes=int(args.max_file_mb * 1e6)), skipped)
     with Index.open(path) if exists(path) else Index.create(path) as index:
         index.lock_timeout = args.lock_timeout
         result = index.add(_progress(documents), jobs=args.jobs)

@@ -18,6 +18,7 @@ import attrs
 from searchlib.documents import Document
 
 SUFFIXES = (".txt", ".jsonl")
+MAX_FILE_BYTES = 64_000_000
 _TITLE_DATE = re.compile(r"\s+(\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)\s*$")
 _SOURCE_LINE = re.compile(
     r"^\s*(?:Kilde|Source|Quelle|Fuente|Источник|مصدر|المصدر)\s*[:：]?\s*(\S*)\s*$",
@@ -38,30 +39,41 @@ class Skipped:
         return f"{self.path}: {self.reason}"
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document | Skipped]:
-    """Documents from files and directories (recursively), with what had to be skipped."""
+def load_paths(
+    paths: Iterable[str | os.PathLike[str]], max_bytes: int = MAX_FILE_BYTES
+) -> Iterator[Document | Skipped]:
+    """Documents from files and directories (recursively), with what had to be skipped.
+
+    A file over ``max_bytes`` is skipped with a message rather than held in memory whole.
+    """
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            yield from _load_directory(path)
+            yield from _load_directory(path, max_bytes)
         elif not path.exists():
             yield Skipped(str(path), "no such file or directory")
         else:
-            yield from load_file(path)
+            yield from load_file(path, max_bytes)
 
 
-def _load_directory(root: Path) -> Iterator[Document | Skipped]:
+def _load_directory(root: Path, max_bytes: int) -> Iterator[Document | Skipped]:
     for directory, subdirs, files in os.walk(root, onerror=None, followlinks=False):
         subdirs.sort()
         for name in sorted(files):
             path = Path(directory, name)
             if path.suffix.lower() in SUFFIXES:
-                yield from load_file(path)
+                yield from load_file(path, max_bytes)
 
 
-def load_file(path: Path) -> Iterator[Document | Skipped]:
+def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Document | Skipped]:
     """The documents of one ``.txt`` or ``.jsonl`` file."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            yield Skipped(
+                str(path), f"{size / 1e6:.0f} MB, over the {max_bytes / 1e6:g} MB limit (--max-file-mb)"
+            )
+            return
         raw = path.read_bytes()
     except OSError as error:
         yield Skipped(str(path), error.strerror or str(error))

@@ -83,6 +83,18 @@ def test_index_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
     assert results["1x"]["Whoosh StandardAnalyzer"]["mb_per_s"] > 0
 
 
+def test_load_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "load.json"
+    out = run_module(
+        "benchmarks.bench_load", "--data", str(tiny_xquad), "--readers", "2", "--seconds", "2",
+        "--batch", "2", "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out_file.read_text())
+    assert figures["queries"] > 0 and figures["commits"] > 0
+    assert figures["errors"] == 0 and figures["writer_errors"] == 0
+
+
 def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
     rows = {
         "ru_gsd": [("Лаос", "Лаос"), ("Лаоса", "Лаос"), ("столы", "стол"), ("стола", "стол")],

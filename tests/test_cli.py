@@ -135,3 +135,14 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "searchlib"
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "query" in out.stdout
+
+
+def test_max_file_size_option(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "big.txt").write_text("Big\n" + "volcano " * 200_000, encoding="utf-8")
+    (corpus / "small.txt").write_text("Small\nglacier", encoding="utf-8")
+    out = run("index", str(corpus), "--index", str(tmp_path / "ix"), "--max-file-mb", "1")
+    assert out.returncode == 1
+    assert "big.txt" in out.stderr and "limit" in out.stderr
+    assert "1 added" in out.stdout

@@ -117,3 +117,15 @@ def test_unreadable_file_is_reported(tmp_path: Path) -> None:
     path.chmod(0)
     docs, skipped = load(path)
     assert not docs and skipped[0].path == str(path)
+
+
+def test_a_file_over_the_size_limit_is_reported_not_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("Big\n" + "word " * 400_000, encoding="utf-8")  # 2 MB
+    small = tmp_path / "small.txt"
+    small.write_text("Small\nbody", encoding="utf-8")
+    items = list(load_paths([tmp_path], max_bytes=1_000_000))
+    docs = [i for i in items if isinstance(i, searchlib.Document)]
+    skipped = [i for i in items if isinstance(i, Skipped)]
+    assert [d.id for d in docs] == ["small"]
+    assert skipped[0].path == str(big) and "limit" in skipped[0].reason
