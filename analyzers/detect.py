@@ -92,25 +92,29 @@ def detect_language(text: str, candidates: Iterable[str] | None = None) -> str:
 
     ``candidates`` narrows the answer to languages known to be possible.
     """
-    ranked = language_probabilities(text, candidates)
+    script, ranked = _identify(text, candidates)
     if not ranked:
         return "xx"
     best, confidence = ranked[0]
-    if confidence < MIN_CONFIDENCE:
+    if confidence < MIN_CONFIDENCE and script is not None:
         # The model is guessing (a lone name or acronym): the script's default is likelier.
-        script = dominant_script(text[:SAMPLE_CHARS])
-        default = SCRIPT_LANGUAGES[script][0] if script else best
+        default = SCRIPT_LANGUAGES[script][0]
         return default if any(lang == default for lang, _ in ranked) else best
     return best
 
 
 def language_probabilities(text: str, candidates: Iterable[str] | None = None) -> list[tuple[str, float]]:
     """Candidate languages of ``text`` with probabilities, most likely first."""
+    return _identify(text, candidates)[1]
+
+
+def _identify(text: str, candidates: Iterable[str] | None) -> tuple[str | None, list[tuple[str, float]]]:
+    """The dominant script of ``text`` and its candidate languages with probabilities."""
     allowed = {language_code(c) for c in candidates} if candidates is not None else None
     sample = text[:SAMPLE_CHARS]
     script = dominant_script(sample)
     if script is None:
-        return [(lang, 1.0 / len(allowed)) for lang in sorted(allowed)] if allowed else []
+        return None, [(lang, 1.0 / len(allowed)) for lang in sorted(allowed)] if allowed else []
     langs = list(SCRIPT_LANGUAGES[script])
     if script == "Han" and _SCRIPT_PATTERNS["Kana"].search(sample):
         langs = ["ja"]
@@ -118,15 +122,15 @@ def language_probabilities(text: str, candidates: Iterable[str] | None = None) -
         langs = [lang for lang in langs if lang in allowed] or sorted(allowed)
     langs = list(dict.fromkeys(langs))
     if len(langs) == 1:
-        return [(langs[0], 1.0)]
+        return script, [(langs[0], 1.0)]
     model_langs = [lang for lang in langs if lang in _model_labels()]
     if not model_langs:
-        return [(lang, 1.0 / len(langs)) for lang in langs]
+        return script, [(lang, 1.0 / len(langs)) for lang in langs]
     scores = dict(_model().rank(sample))
     prior = SCRIPT_PRIORS.get(script, DEFAULT_PRIOR)
     weighted = {lang: scores[lang] * (prior if i == 0 else 1.0) for i, lang in enumerate(model_langs)}
     total = sum(weighted.values()) or 1.0
-    return sorted(((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1])
+    return script, sorted(((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1])
 
 
 def dominant_script(text: str) -> str | None:

@@ -7,6 +7,7 @@ so a document containing markup cannot inject it into a page showing the snippet
 from __future__ import annotations
 
 import html
+from bisect import bisect_left
 from collections.abc import Set
 
 import attrs
@@ -58,7 +59,7 @@ def _best_window_start(tokens: list[analyzers.Token], hits: list[int], window: i
         return 0
     best, best_score = hits[0], (-1, 0)
     for i, first_hit in enumerate(hits):
-        covered = [h for h in hits[i:] if h < first_hit + window]
+        covered = hits[i : bisect_left(hits, first_hit + window, lo=i)]
         score = (len({tokens[h].term for h in covered}), len(covered))
         if score > best_score:
             best, best_score = first_hit, score

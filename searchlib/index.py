@@ -184,9 +184,10 @@ class Index:
         ids = list(ids)
         searcher = self._current_searcher()
         found = [doc_id for doc_id in ids if searcher.document_number(id=doc_id) is not None]
-        with self._writer() as writer:
-            for doc_id in found:
-                writer.delete_by_term("id", doc_id)
+        if found:
+            with self._writer() as writer:
+                for doc_id in found:
+                    writer.delete_by_term("id", doc_id)
         return len(found)
 
     def optimize(self) -> None:
@@ -217,7 +218,7 @@ class Index:
 
     def languages(self) -> list[str]:
         """The language codes of the documents in the index."""
-        return [code for code, _ in self.language_counts().items()]
+        return list(self.language_counts())
 
     def language_counts(self) -> dict[str, int]:
         """Documents per language code."""
@@ -252,22 +253,19 @@ class Index:
                 parsed, weights, languages, lambda key: searcher.doc_frequency(NAMES, key) <= most
             )
             readings[NAMES] = names
-        hits = []
-        for score, docnum in self._ranked(searcher, combined, names, mask, limit):
-            stored = searcher.stored_fields(docnum)
-            key = analyzers.canonical(stored["lang"])
-            hits.append(
-                Hit(
-                    id=stored["id"],
-                    score=round(score, 6),
-                    title=stored.get("title", ""),
-                    lang=stored["lang"],
-                    snippet=_snippet(stored, key, readings) if highlight else "",
-                    date=stored.get("date"),
-                    source=stored.get("source"),
-                )
+        marked = _MarkedTerms(readings)
+        return [
+            Hit(
+                id=stored["id"],
+                score=round(score, 6),
+                title=stored.get("title", ""),
+                lang=stored["lang"],
+                snippet=marked.snippet(stored) if highlight else "",
+                date=stored.get("date"),
+                source=stored.get("source"),
             )
-        return hits
+            for score, stored in self._ranked(searcher, combined, names, mask, limit)
+        ]
 
     def _ranked(
         self,
@@ -276,8 +274,8 @@ class Index:
         names: query.q.Query,
         mask: query.q.Query,
         limit: int,
-    ) -> list[tuple[float, int]]:
-        """(score, document number), best first: the language readings' hits, merged with
+    ) -> list[tuple[float, dict]]:
+        """(score, stored fields), best first: the language readings' hits, merged with
         the name-key hits from other languages scaled so the best of them scores
         ``names_weight`` times the best same-language hit: same-language matches lead.
 
@@ -294,9 +292,9 @@ class Index:
                 ceiling = ranked[0][0] * self.ranking.names_weight if ranked else extra[0][0]
                 scale = ceiling / extra[0][0] if extra[0][0] > 0 else 0.0
                 ranked += [(score * scale, docnum) for score, docnum in extra]
-        ids = searcher.reader().stored_fields
-        ranked.sort(key=lambda pair: (-round(pair[0], 9), ids(pair[1])["id"]))
-        return ranked[:limit]
+        scored = [(score, searcher.stored_fields(docnum)) for score, docnum in ranked]
+        scored.sort(key=lambda pair: (-round(pair[0], 9), pair[1]["id"]))
+        return scored[:limit]
 
     def _current_searcher(self) -> Searcher:
         return self._snapshot().searcher
@@ -363,40 +361,46 @@ class _Writer:
         return self._writer
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            try:
+        try:
+            if exc_type is None:
                 self._writer.commit(optimize=self.optimize)
-            except OSError as error:
-                raise SearchlibError(
-                    f"{self._path}: cannot write the index ({error.strerror or error}); it is unchanged"
-                ) from error
-            return
-        self._writer.cancel()
-        if isinstance(exc, OSError):
+                return
+            self._writer.cancel()
+            if isinstance(exc, OSError):
+                raise exc
+        except OSError as error:
             raise SearchlibError(
-                f"{self._path}: cannot write the index ({exc.strerror or exc}); it is unchanged"
-            ) from exc
+                f"{self._path}: cannot write the index ({error.strerror or error}); it is unchanged"
+            ) from error
 
 
 def _top(searcher: Searcher, q: query.q.Query, limit: int, **options: object) -> list[tuple[float, int]]:
     """The ``limit`` best (score, docnum), plus every hit tied with the last of them."""
     fetch = limit + TIE_MARGIN
     while True:
-        found = [
-            (float(r.score), r.docnum) for r in searcher.search(query.exact_unions(q), limit=fetch, **options)
-        ]
+        found = [(float(r.score), r.docnum) for r in searcher.search(q, limit=fetch, **options)]
         if len(found) < fetch or round(found[-1][0], 9) != round(found[limit - 1][0], 9):
             return found
         fetch *= 2
 
 
-def _snippet(stored: dict, key: str, readings: dict[str, query.q.Query]) -> str:
-    suffix = "_" + key
-    reading = readings.get(key)
-    terms = {t for f, t in reading.iter_all_terms() if f.endswith(suffix)} if reading else set()
-    names = readings.get(NAMES)
-    keys = {t for f, t in names.iter_all_terms() if f == NAMES} if names else set()
-    return highlighting.snippet(stored.get("body", ""), stored["lang"], terms, keys)
+class _MarkedTerms:
+    """A search's terms to mark in snippets, collected once per language, not per hit."""
+
+    def __init__(self, readings: dict[str, query.q.Query]) -> None:
+        self._readings = readings
+        self._terms: dict[str, set[str]] = {}
+        names = readings.get(NAMES)
+        self._name_keys = {t for f, t in names.iter_all_terms() if f == NAMES} if names else set()
+
+    def snippet(self, stored: dict) -> str:
+        key = analyzers.canonical(stored["lang"])
+        if key not in self._terms:
+            reading, suffix = self._readings.get(key), "_" + key
+            self._terms[key] = (
+                {t for f, t in reading.iter_all_terms() if f.endswith(suffix)} if reading else set()
+            )
+        return highlighting.snippet(stored.get("body", ""), stored["lang"], self._terms[key], self._name_keys)
 
 
 def exists(path: Path) -> bool:

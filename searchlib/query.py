@@ -24,7 +24,6 @@ from searchlib.schema import NAMES, body_field, title_field
 
 TEXT_FIELDS = ("text", "title", "body")
 MAX_QUERY_WORDS = 1024
-MAX_EXPANSIONS = 256
 
 
 class _UnionOr(q.Or):
@@ -38,11 +37,11 @@ class _UnionOr(q.Or):
     matcher_type = q.Or.DEFAULT_MATCHER
 
 
-def exact_unions(node: q.Query) -> q.Query:
+def _exact_unions(node: q.Query) -> q.Query:
     """``node`` with every :class:`whoosh.query.Or` in it made a :class:`_UnionOr`."""
     if node.is_leaf():
         return node
-    node = node.apply(exact_unions)
+    node = node.apply(_exact_unions)
     if type(node) is q.Or:
         return _UnionOr(node.subqueries, boost=node.boost)
     return node
@@ -123,14 +122,22 @@ def query_words(parsed: q.Query) -> str:
     )
 
 
+def _map_text_leaves(parsed: q.Query, read: Callable[[q.Query], q.Query]) -> q.Query:
+    """``parsed`` with each free-text leaf replaced by ``read(leaf)``; filters kept as they are."""
+
+    def rewrite(node: q.Query) -> q.Query:
+        if getattr(node, "fieldname", None) not in TEXT_FIELDS:
+            return node if node.is_leaf() else node.apply(rewrite)
+        return read(node)
+
+    return rewrite(parsed).normalize()
+
+
 def read_in(parsed: q.Query, key: str, ranking: Ranking = DEFAULT_RANKING) -> q.Query:
     """The query read by one analyzer (``key`` as in :func:`analyzers.canonical`)."""
 
-    def rewrite(node: q.Query) -> q.Query:
-        field = getattr(node, "fieldname", None)
-        if field not in TEXT_FIELDS:
-            return node if node.is_leaf() else node.apply(rewrite)
-        targets = _targets(field, key, ranking)
+    def read(node: q.Query) -> q.Query:
+        targets = _targets(node.fieldname, key, ranking)
         if isinstance(node, q.Phrase):
             tokens = analyzers.analyze(" ".join(node.words), key)
             if not tokens:
@@ -149,7 +156,7 @@ def read_in(parsed: q.Query, key: str, ranking: Ranking = DEFAULT_RANKING) -> q.
             return _any(type(node)(f, folded, boost=b * node.boost) for f, b in targets)
         return q.NullQuery
 
-    return rewrite(parsed).normalize()
+    return _map_text_leaves(parsed, read)
 
 
 def _targets(field: str, key: str, ranking: Ranking) -> list[tuple[str, float]]:
@@ -205,30 +212,28 @@ def read_names(parsed: q.Query, lang: str | None, keep: Callable[[str], bool] = 
     """
     every_word = not any(word[:1].isupper() for word in query_words(parsed).split())
 
-    def rewrite(node: q.Query) -> q.Query:
-        field = getattr(node, "fieldname", None)
-        if field not in TEXT_FIELDS:
-            return node if node.is_leaf() else node.apply(rewrite)
+    def read(node: q.Query) -> q.Query:
         if isinstance(node, (q.Term, q.Phrase)):
             text = node.text if isinstance(node, q.Term) else " ".join(node.words)
             keys = [k for k in dict.fromkeys(t.term for t in name_tokens(text, lang, every_word)) if keep(k)]
             return _any(q.Term(NAMES, key, boost=node.boost) for key in keys)
         return q.NullQuery
 
-    return rewrite(parsed).normalize()
+    return _map_text_leaves(parsed, read)
 
 
 def build(
     parsed: q.Query, weights: Mapping[str, float], ranking: Ranking = DEFAULT_RANKING
 ) -> tuple[q.Query, dict[str, q.Query]]:
-    """The combined language readings, and each reading by analyzer key (for highlighting)."""
+    """The combined language readings, ready to search, and each reading by analyzer key
+    (for highlighting)."""
     readings = {key: read_in(parsed, key, ranking) for key in weights}
     parts = [
         reading.with_boost(reading.boost * weights[key]) if weights[key] != 1.0 else reading
         for key, reading in readings.items()
         if reading is not q.NullQuery
     ]
-    return _any(parts), readings
+    return _exact_unions(_any(parts)), readings
 
 
 def build_names(
@@ -239,9 +244,10 @@ def build_names(
 ) -> tuple[q.Query, q.Query]:
     """The query as name keys (those ``keep`` accepts), and the mask of documents it must
     not reach: those in the languages the query *is* read in, where the readings alone rank."""
-    read = [code for code in index_languages if analyzers.canonical(code) in weights]
-    if len(read) == len(list(index_languages)):
+    codes = list(index_languages)
+    read = [code for code in codes if analyzers.canonical(code) in weights]
+    if len(read) == len(codes):
         return q.NullQuery, q.NullQuery
     top = max(weights, key=weights.__getitem__) if weights else None
     mask = _any(q.Term("lang", code) for code in read)
-    return read_names(parsed, top, keep), mask
+    return _exact_unions(read_names(parsed, top, keep)), mask
