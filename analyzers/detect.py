@@ -128,7 +128,8 @@ def _identify(text: str, candidates: Iterable[str] | None) -> tuple[str | None, 
         return script, [(lang, 1.0 / len(langs)) for lang in langs]
     scores = dict(_model().rank(sample))
     prior = SCRIPT_PRIORS.get(script, DEFAULT_PRIOR)
-    weighted = {lang: scores[lang] * (prior if i == 0 else 1.0) for i, lang in enumerate(model_langs)}
+    default = SCRIPT_LANGUAGES[script][0]  # the prior is the default's, not whoever is first
+    weighted = {lang: scores[lang] * (prior if lang == default else 1.0) for lang in model_langs}
     total = sum(weighted.values()) or 1.0
     return script, sorted(((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1])
 

@@ -207,6 +207,13 @@ def test_detect_language_within_candidates() -> None:
     assert analyzers.detect_language("utenriksminister", candidates=["ru", "nb", "ar"]) == "no"
 
 
+def test_only_the_scripts_default_language_gets_a_prior() -> None:
+    # Without English among the candidates, German must not inherit English's prior.
+    probabilities = dict(analyzers.detect.language_probabilities("Laos", candidates=["de", "es"]))
+    unrestricted = dict(analyzers.detect.language_probabilities("Laos"))
+    assert probabilities["de"] / probabilities["es"] == pytest.approx(unrestricted["de"] / unrestricted["es"])
+
+
 def test_detect_language_of_text_without_letters_is_unknown() -> None:
     assert analyzers.detect_language("") == "xx"
     assert analyzers.detect_language("12345 !!!") == "xx"
