@@ -125,8 +125,7 @@ def _positive(value: str) -> int:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    path = args.index or paths.default_index()
-    _check_trusted(path, args.trust_index)
+    path = _index_path(args)
     started = time.perf_counter()
     skipped: list[Skipped] = []
     documents = _documents(load_paths(args.paths, max_bytes=int(args.max_file_mb * 1e6)), skipped)
@@ -178,9 +177,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    path = args.index or paths.default_index()
-    _check_trusted(path, args.trust_index)
-    with Index.open(path) as index:
+    with Index.open(_index_path(args)) as index:
         figures = index.stats()
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
@@ -198,11 +195,9 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def _open_for_reading(args: argparse.Namespace) -> Index:
-    if args.index is not None:
-        _check_trusted(args.index, args.trust_index)
-        return Index.open(args.index)
-    path = paths.default_index()
-    if not exists(path):
+    """The index to query; the default one is first built from the bundled seeds."""
+    path = _index_path(args)
+    if args.index is None and not exists(path):
         seeds = paths.seeds_dir()
         print(
             f"searchlib: no index at {path} yet; indexing the bundled seeds ({seeds})",
@@ -210,8 +205,14 @@ def _open_for_reading(args: argparse.Namespace) -> Index:
         )
         with Index.create(path) as index:
             index.add(d for d in load_paths([seeds]) if isinstance(d, Document))
-    _check_trusted(path, args.trust_index)
     return Index.open(path)
+
+
+def _index_path(args: argparse.Namespace) -> Path:
+    """``--index``, else the default; refused if other users could have written it."""
+    path = args.index or paths.default_index()
+    _check_trusted(path, args.trust_index)
+    return path
 
 
 def _check_trusted(path: Path, trusted: bool) -> None:
