@@ -6,30 +6,30 @@ that someone you do not trust could have written (see docs/security.md).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 import attrs
 from whoosh import index as whoosh_index
+from whoosh.codec.base import Segment
 from whoosh.index import LockError
 from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
 
 import analyzers
-from analyzers.names import name_tokens
+from searchlib import building, query, workers
 from searchlib import highlight as highlighting
-from searchlib import query
+from searchlib.building import AddResult, Ledger, decode
 from searchlib.documents import Document
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
-from searchlib.schema import FINGERPRINT, NAMES, body_field, build_schema, title_field
-from searchlib.storage import DurableFileStorage
+from searchlib.schema import NAMES, body_field, build_schema, title_field
+from searchlib.storage import INDEX_NAME, DurableFileStorage, open_whoosh
 
-INDEX_NAME = "searchlib"
-WRITER_MEMORY_MB = 256
+MEMORY_MB = 256  # the default for Index.memory_mb
 LOCK_TIMEOUT_S = 30.0
 NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
 TIE_MARGIN = 10  # extra hits fetched so that ties at the cut are ordered by id
@@ -60,17 +60,6 @@ class Hit:
     source: str | None = None
 
 
-@attrs.frozen
-class AddResult:
-    """What :meth:`Index.add` did."""
-
-    added: int
-    replaced: int
-    duplicates: int
-    languages: dict[str, int]
-    unchanged: int = 0
-
-
 class Index:
     """Fielded multilingual documents, ranked with BM25F. Use :meth:`create` or :meth:`open`."""
 
@@ -81,6 +70,7 @@ class Index:
         self._lock = threading.Lock()
         self.ranking: Ranking = DEFAULT_RANKING
         self.lock_timeout = LOCK_TIMEOUT_S
+        self.memory_mb = MEMORY_MB  # for the postings a build holds before spilling them to disk
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -108,7 +98,7 @@ class Index:
         if not exists(path):
             raise IndexNotFoundError(f"{path}: no searchlib index here")
         try:
-            whoosh = DurableFileStorage(str(path)).open_index(indexname=INDEX_NAME)
+            whoosh = open_whoosh(path)
         except Exception as error:
             raise SearchlibError(f"{path}: cannot open the index ({error})") from None
         return cls(path, whoosh)
@@ -139,45 +129,25 @@ class Index:
         written: re-indexing an unchanged directory costs reading it. ``jobs`` > 1
         analyzes and writes in that many processes, each making its own segment
         (searched together, with the same ranking; :meth:`optimize` merges them).
+        Memory stays within about :attr:`memory_mb` whatever the number of documents.
         """
-        batch: dict[str, Document] = {}
-        total = 0
-        for document in documents:
-            batch.pop(document.id, None)
-            batch[document.id] = document
-            total += 1
-        searcher = self._current_searcher()
-        reader = searcher.reader()
-        keeps_fingerprints = FINGERPRINT in searcher.schema  # not in pre-release indexes
-        fingerprints = None
-        if keeps_fingerprints and reader.has_column(FINGERPRINT):
-            fingerprints = reader.column_reader(FINGERPRINT)
-        changed: list[tuple[Document, str]] = []
-        replaced = 0
-        for document in batch.values():
-            fingerprint = _fingerprint(document)
-            docnum = searcher.document_number(id=document.id)
-            if docnum is not None:
-                if fingerprints is not None and _decode(fingerprints[docnum]) == fingerprint:
-                    continue
-                replaced += 1
-            changed.append((document, fingerprint))
-        languages: Counter[str] = Counter()
-        if changed:
-            with self._writer(jobs) as writer:
-                for document, fingerprint in changed:
-                    fields = _fields(document)
-                    if keeps_fingerprints:
-                        fields[FINGERPRINT] = fingerprint
-                    languages[fields["lang"]] += 1
-                    writer.update_document(**fields)
-        return AddResult(
-            added=len(changed) - replaced,
-            replaced=replaced,
-            duplicates=total - len(batch),
-            languages=dict(languages),
-            unchanged=len(batch) - len(changed),
-        )
+        if jobs < 1:
+            raise SearchlibError(f"jobs must be at least 1, not {jobs}")
+        return self.build(lambda ledger: workers.build(self.path, documents, jobs, self.memory_mb, ledger))
+
+    def build(self, build_segments: Callable[[Ledger], dict[Hashable, Segment | None]]) -> AddResult:
+        """Commit the segments that ``build_segments`` makes, holding the write lock meanwhile.
+
+        The way documents are added in parallel here and on a Dask cluster
+        (:mod:`searchlib.distributed`): ``build_segments`` runs
+        :class:`~searchlib.building.SegmentBuilder` s wherever it likes and records their
+        reports in the ledger it is given.
+        """
+        ledger = Ledger()
+        segments: dict[Hashable, Segment | None] = {}
+        with self._writer(lambda writer: building.commit(writer, segments, ledger)):
+            segments.update(build_segments(ledger))
+        return ledger.result()
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete documents by id; returns how many were found."""
@@ -192,27 +162,18 @@ class Index:
 
     def optimize(self) -> None:
         """Merge all segments into one: fastest to search, slow to do on a large index."""
-        writer = self._writer()
-        writer.optimize = True
-        with writer:
+        with self._writer(lambda writer: writer.commit(optimize=True)):
             pass
 
-    def _writer(self, jobs: int = 1) -> _Writer:
-        if jobs < 1:
-            raise SearchlibError(f"jobs must be at least 1, not {jobs}")
-        options = {"timeout": self.lock_timeout, "limitmb": WRITER_MEMORY_MB}
-        if jobs > 1:
-            # Each process writes a segment of its own: merging them at commit would
-            # serialize the work again (measured: no faster than one process).
-            options |= {"procs": jobs, "multisegment": True, "limitmb": WRITER_MEMORY_MB // jobs}
+    def _writer(self, commit: Callable[[SegmentWriter], None] = SegmentWriter.commit) -> _Writer:
         try:
-            writer = self._whoosh.writer(**options)
+            writer = self._whoosh.writer(timeout=self.lock_timeout, limitmb=self.memory_mb)
         except LockError:
             raise IndexLockedError(
                 f"{self.path}: another process is writing to this index "
                 f"(waited {self.lock_timeout:g} s for its lock)"
             ) from None
-        return _Writer(writer, self.path)
+        return _Writer(writer, self.path, commit)
 
     # -- reading -------------------------------------------------------------------
 
@@ -312,7 +273,7 @@ class Index:
                 weighting = LanguageBM25F(self.ranking, {})
                 searcher = self._whoosh.searcher(weighting=weighting)
                 reader = searcher.reader()
-                counts = {_decode(t): reader.doc_frequency("lang", t) for t in reader.lexicon("lang")}
+                counts = {decode(t): reader.doc_frequency("lang", t) for t in reader.lexicon("lang")}
                 weighting.field_docs = _field_docs(counts)
                 current = self._current = _Snapshot(searcher, counts)
             return current
@@ -346,29 +307,31 @@ class _Snapshot:
 
 
 class _Writer:
-    """A Whoosh writer that commits on success and cancels on any error.
+    """A Whoosh writer that commits with ``commit`` on success and cancels on any error.
 
     An OS error (a full disk, a read-only directory) becomes a :class:`SearchlibError`
     naming the index; the previous commit is still the current one.
     """
 
-    def __init__(self, writer, path: Path) -> None:
+    def __init__(self, writer: SegmentWriter, path: Path, commit: Callable[[SegmentWriter], None]) -> None:
         self._writer = writer
         self._path = path
-        self.optimize = False
+        self._commit = commit
 
-    def __enter__(self):
+    def __enter__(self) -> SegmentWriter:
         return self._writer
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._writer.commit(optimize=self.optimize)
+                self._commit(self._writer)
                 return
             self._writer.cancel()
             if isinstance(exc, OSError):
                 raise exc
         except OSError as error:
+            if not self._writer.is_closed:
+                self._writer.cancel()
             raise SearchlibError(
                 f"{self._path}: cannot write the index ({error.strerror or error}); it is unchanged"
             ) from error
@@ -416,44 +379,6 @@ def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:
     for key, docs in per_key.items():
         counts[title_field(key)] = counts[body_field(key)] = docs
     return counts
-
-
-def _fields(document: Document) -> dict[str, object]:
-    lang = analyzers.registry.language_code(document.lang) if document.lang else None
-    if not lang or lang == "xx":
-        lang = analyzers.detect_language(f"{document.title}\n{document.body}")
-    key = analyzers.canonical(lang)
-    keys = name_tokens(f"{document.title}\n{document.body}", lang)
-    fields: dict[str, object] = {
-        NAMES: " ".join(token.term for token in keys),
-        "id": document.id,
-        "lang": lang,
-        "title": document.title,
-        "body": document.body,
-        title_field(key): document.title,
-        body_field(key): document.body,
-    }
-    if document.date is not None:
-        fields["date"] = document.date
-    if document.source is not None:
-        fields["source"] = document.source
-    return fields
-
-
-def _fingerprint(document: Document) -> str:
-    """A digest of everything indexed about a document, to tell an unchanged one."""
-    parts = (
-        document.title,
-        document.body,
-        document.lang or "",
-        str(document.date or ""),
-        document.source or "",
-    )
-    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
-def _decode(term: bytes | str) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 __all__ = ["AddResult", "Hit", "Index", "IndexLockedError", "IndexNotFoundError", "SearchlibError"]

@@ -11,6 +11,7 @@ and the directory before and after each rename, so a commit is on disk when
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
@@ -44,3 +45,11 @@ class DurableFileStorage(FileStorage):
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+INDEX_NAME = "searchlib"
+
+
+def open_whoosh(path: Path):
+    """The Whoosh index at ``path``, on durable storage."""
+    return DurableFileStorage(str(path)).open_index(indexname=INDEX_NAME)
