@@ -31,8 +31,8 @@ from searchlib.documents import Document
 from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
 from searchlib.storage import open_whoosh
 
-CHUNK_CHARS = 1_000_000  # text per chunk: big enough to amortize a hand-over, small enough to balance
-CHUNK_DOCS = 1_000
+CHUNK_CHARS = 200_000  # text per chunk: enough to amortize a hand-over, small enough to balance
+CHUNK_DOCS = 500
 UNCHANGED = -1  # Filed.position of a document identical to its indexed copy, left alone
 
 

@@ -5,9 +5,10 @@ takes chunks of documents from a shared queue, so N workers make N segments howe
 large the input. Analysis, language identification and name keys all happen in the
 workers; this process only reads documents and keeps the ledger.
 
-Workers start from a fork server, not by forking this process: they inherit none of its
-open files, the index's write lock among them, so a killed parent leaves no worker
-holding the lock, and a worker whose parent is gone stops within a second.
+On Linux workers are forked, sharing the dictionaries this process has loaded (elsewhere
+they are spawned). A forked worker first closes its copy of the index's write-lock file,
+so the lock dies with the process that took it; a worker whose parent is gone stops
+within a second, giving up its segment.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import multiprocessing
 import os
 import queue
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -48,6 +50,7 @@ def _build_here(path: Path, documents: Iterable[Document], memory_mb: int, ledge
 def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
     """A worker's life: build one segment from the chunks it takes, then hand it over."""
     parent = os.getppid()
+    _close_lock_files(Path(path))
     builder = None
     try:
         builder = SegmentBuilder(path, memory_mb)
@@ -71,10 +74,26 @@ def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
         results.put(("error", number, error))
 
 
+def _close_lock_files(path: Path) -> None:
+    """Close this process's inherited descriptors of ``path``'s lock files.
+
+    Closing a copy leaves the parent's lock in place (an flock lives while any copy is
+    open), and without a copy here the lock goes when the parent goes, even if this
+    worker lingers.
+    """
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return
+    for fd in fds.iterdir():
+        with contextlib.suppress(OSError, ValueError):
+            target = Path(os.readlink(fd))
+            if target.parent == path.resolve() and target.name.endswith("_WRITELOCK"):
+                os.close(int(fd.name))
+
+
 class _Workers:
     def __init__(self, path: Path, jobs: int, memory_mb: int, ledger: Ledger) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["searchlib.workers"])
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         self._tasks = context.Queue(maxsize=jobs)  # bounds the chunks in flight
         self._results = context.Queue()
         self._ledger = ledger
