@@ -6,6 +6,7 @@ Exit status: 0 on success, 1 when some input was skipped, 2 on a usage or user e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 import analyzers
 from searchlib import paths
 from searchlib.documents import Document
-from searchlib.index import LOCK_TIMEOUT_S, Hit, Index, SearchlibError, exists
+from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, SearchlibError, exists
 from searchlib.loading import MAX_FILE_BYTES, Skipped, load_paths
 from searchlib.query import QueryError
 
@@ -82,6 +83,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="analyze and write in N processes (default: 1)",
     )
+    index.add_argument(
+        "--memory-mb",
+        type=_positive,
+        default=MEMORY_MB,
+        metavar="MB",
+        help=f"postings held in memory before spilling to disk, shared by the jobs (default: {MEMORY_MB})",
+    )
+    index.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="analyze and write on the workers of this Dask scheduler (tcp://host:8786); "
+        "the index must be on storage they share",
+    )
+    index.add_argument(
+        "--partitions",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="with --dask: split the documents into N tasks (default: one per worker)",
+    )
     with_index(index)
     index.set_defaults(run=run_index)
 
@@ -129,9 +151,15 @@ def run_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     skipped: list[Skipped] = []
     documents = _documents(load_paths(args.paths, max_bytes=int(args.max_file_mb * 1e6)), skipped)
-    with Index.open(path) if exists(path) else Index.create(path) as index:
+    with _dask_client(args.dask) as client, Index.open(path) if exists(path) else Index.create(path) as index:
         index.lock_timeout = args.lock_timeout
-        result = index.add(_progress(documents), jobs=args.jobs)
+        index.memory_mb = args.memory_mb
+        if client is not None:
+            from searchlib import distributed
+
+            result = distributed.add(index, _progress(documents), client, args.partitions)
+        else:
+            result = index.add(_progress(documents), jobs=args.jobs)
     for problem in skipped:
         print(f"skipped {problem}", file=sys.stderr)
     languages = ", ".join(f"{lang} {n}" for lang, n in sorted(result.languages.items()))
@@ -143,6 +171,14 @@ def run_index(args: argparse.Namespace) -> int:
         + f" in {time.perf_counter() - started:.1f} s"
     )
     return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _dask_client(address: str | None) -> contextlib.AbstractContextManager:
+    if address is None:
+        return contextlib.nullcontext()
+    from searchlib import distributed
+
+    return distributed.connect(address)
 
 
 def run_query(args: argparse.Namespace) -> int:
