@@ -7,7 +7,7 @@ workers; this process only reads documents and keeps the ledger.
 
 On Linux workers are forked, sharing the dictionaries this process has loaded (elsewhere
 they are spawned). A forked worker first closes its copy of the index's write-lock file,
-so the lock dies with the process that took it; a worker whose parent is gone stops
+so the lock dies with the process that took it; a worker whose parent is gone exits
 within a second, giving up its segment.
 """
 
@@ -18,6 +18,8 @@ import multiprocessing
 import os
 import queue
 import sys
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from whoosh.codec.base import Segment
 from searchlib.building import Ledger, SegmentBuilder, chunks
 from searchlib.documents import Document
 
-POLL_S = 0.5  # how often a waiting worker checks its parent, and the parent its workers
+POLL_S = 0.5  # how often a worker checks its parent, and the parent its workers
 
 
 def build(path: Path, documents: Iterable[Document], jobs: int, memory_mb: int, ledger: Ledger):
@@ -49,21 +51,12 @@ def _build_here(path: Path, documents: Iterable[Document], memory_mb: int, ledge
 
 def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
     """A worker's life: build one segment from the chunks it takes, then hand it over."""
-    parent = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _close_lock_files(Path(path))
     builder = None
     try:
         builder = SegmentBuilder(path, memory_mb)
-        while True:
-            try:
-                task = tasks.get(timeout=POLL_S)
-            except queue.Empty:
-                if os.getppid() != parent:  # orphaned: nobody will commit this segment
-                    builder.cancel()
-                    return
-                continue
-            if task is None:
-                break
+        while (task := tasks.get()) is not None:
             order, chunk = task
             results.put(("filed", number, (order, builder.add(chunk))))
         results.put(("segment", number, builder.finish()))
@@ -72,6 +65,18 @@ def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
             with contextlib.suppress(Exception):
                 builder.cancel()
         results.put(("error", number, error))
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """End this worker soon after its parent dies: nobody will commit its segment.
+
+    It cannot wait for the queues to say so: a parent killed while sending a chunk leaves
+    half a message that a read would wait on forever. The segment's files are left to the
+    next commit, which deletes files no commit refers to.
+    """
+    while os.getppid() == parent:
+        time.sleep(POLL_S)
+    os._exit(1)
 
 
 def _close_lock_files(path: Path) -> None:

@@ -137,6 +137,21 @@ def test_console_script_is_installed() -> None:
     assert out.returncode == 0 and "query" in out.stdout
 
 
+def test_a_100_mb_document_is_reported_not_held_in_memory(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    with (corpus / "huge.txt").open("w", encoding="utf-8") as huge:
+        huge.write("Huge\n")
+        for _ in range(100):
+            huge.write("вулкан извергается " * 40_000 + "\n")  # 100 lines of ~1.4 MB
+    assert (corpus / "huge.txt").stat().st_size > 100e6
+    (corpus / "small.txt").write_text("Small\nglacier", encoding="utf-8")
+    out = run("index", str(corpus), "--index", str(tmp_path / "ix"))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "huge.txt: 144 MB, over the 64 MB limit (--max-file-mb)" in out.stderr
+    assert "1 added" in out.stdout and "1 skipped" in out.stdout
+
+
 def test_max_file_size_option(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -136,3 +136,25 @@ def test_parallel_indexing_ranks_exactly_like_serial(tmp_path: Path) -> None:
             )
     assert results[0] == results[1]
     assert all(results[0])
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_last_copy_of_an_id_wins_across_chunks_and_workers(tmp_path: Path, jobs: int) -> None:
+    # 1,500 documents make three chunks, so copies of an id land in different chunks
+    # and, with two jobs, in different workers' segments.
+    with searchlib.Index.create(tmp_path / "ix") as index:
+        index.add([doc("kept", "an unchanged volcano"), doc("old", "an outdated glacier")])
+        first = [doc(f"d{i}", f"first draft {i}") for i in range(700)]
+        second = [doc(f"d{i}", f"final text {i}") for i in range(700)]
+        result = index.add(
+            [*first, doc("old", "a revised glacier"), doc("kept", "an unchanged volcano"), *second],
+            jobs=jobs,
+        )
+        assert (result.added, result.replaced, result.unchanged, result.duplicates) == (700, 1, 1, 700)
+        assert len(index) == 702
+        assert index.search('"first draft"') == []
+        assert [h.id for h in index.search('"final text 699"', limit=1)] == ["d699"]
+        assert [h.id for h in index.search("glacier")] == ["old"]
+        assert "revised" in index.search("glacier")[0].snippet
+        again = index.add([*second, doc("kept", "an unchanged volcano")], jobs=jobs)
+        assert (again.added, again.replaced, again.unchanged) == (0, 0, 701)

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from conftest import SEEDS
 
@@ -23,7 +24,7 @@ index = searchlib.Index.open(sys.argv[1])
 docs = [searchlib.Document(id=f"bulk-{i}", title=f"Bulk {i}", body=f"bulk document number {i} " * 40)
         for i in range(int(sys.argv[2]))]
 print("writing", flush=True)
-index.add(docs)
+index.add(docs, jobs=int(sys.argv[3]) if len(sys.argv) > 3 else 1)
 print("committed", flush=True)
 """
 
@@ -61,6 +62,35 @@ def test_sigkill_while_indexing_leaves_the_previous_or_the_new_commit(
         index.lock_timeout = 5
         index.add([searchlib.Document(id="after", title="After the crash", body="recovered volcano")])
         assert [h.id for h in index.search("volcano")] == ["after"]
+
+
+def test_a_killed_parallel_writer_leaves_no_lock_and_no_workers_behind(tmp_path: Path) -> None:
+    index_path = tmp_path / "ix"
+    seeded_index(index_path)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(index_path), str(BATCH * 4), "2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout.readline().strip() == "writing"
+    parent = psutil.Process(writer.pid)
+    deadline = time.monotonic() + 30
+    while len(parent.children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = parent.children()
+    assert len(workers) == 2
+    time.sleep(1.0)  # the workers are analyzing and writing their segments
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    started = time.monotonic()
+    with searchlib.Index.open(index_path) as index:
+        assert len(index) == 5
+        index.lock_timeout = 30  # waits if a worker held the lock; none does
+        index.add([searchlib.Document(id="after", title="After the crash", body="recovered volcano")])
+        assert [h.id for h in index.search("volcano")] == ["after"] and len(index) == 6
+    assert time.monotonic() - started < 10
+    _, alive = psutil.wait_procs(workers, timeout=10)  # orphaned workers stop on their own
+    assert alive == []
 
 
 def test_a_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
