@@ -161,3 +161,19 @@ def test_max_file_size_option(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "big.txt" in out.stderr and "limit" in out.stderr
     assert "1 added" in out.stdout
+
+
+def test_a_directory_of_100_000_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "notes"
+    for i in range(100_000):
+        folder = corpus / f"{i // 1000:03d}"
+        if i % 1000 == 0:
+            folder.mkdir(parents=True)
+        (folder / f"note-{i}.txt").write_text(
+            f"Note {i}\nGlacier {i} melts slowly in the northern valley.\n", encoding="utf-8"
+        )
+    out = run("index", str(corpus), "--index", str(tmp_path / "ix"), "--jobs", "2")
+    assert out.returncode == 0, out.stderr
+    assert "100000 added" in out.stdout and "0 skipped" in out.stdout
+    hits = json.loads(run("query", "glacier 98765", "--index", str(tmp_path / "ix"), "--json").stdout)
+    assert hits[0]["id"] == "note-98765"
