@@ -25,6 +25,7 @@ from searchlib import building, query, workers
 from searchlib import highlight as highlighting
 from searchlib.building import AddResult, Ledger, decode
 from searchlib.documents import Document
+from searchlib.errors import IndexLockedError, IndexNotFoundError, SearchlibError
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
 from searchlib.schema import NAMES, body_field, build_schema, title_field
 from searchlib.storage import INDEX_NAME, DurableFileStorage, open_whoosh
@@ -33,18 +34,6 @@ MEMORY_MB = 256  # the default for Index.memory_mb
 LOCK_TIMEOUT_S = 30.0
 NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
 TIE_MARGIN = 10  # extra hits fetched so that ties at the cut are ordered by id
-
-
-class SearchlibError(Exception):
-    """A problem the user can act on; the message names the file or argument."""
-
-
-class IndexNotFoundError(SearchlibError):
-    pass
-
-
-class IndexLockedError(SearchlibError):
-    pass
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from whoosh.codec.base import Segment
 
 from searchlib.building import Ledger, SegmentBuilder, chunks
 from searchlib.documents import Document
+from searchlib.errors import SearchlibError
 
 POLL_S = 0.5  # how often a worker checks its parent, and the parent its workers
 
@@ -126,6 +127,8 @@ class _Workers:
         except BaseException:
             for process in self._processes:
                 process.terminate()
+            # Chunks still queued have no reader now: do not wait at exit to send them.
+            self._tasks.cancel_join_thread()
             raise
         finally:
             for process in self._processes:
@@ -164,4 +167,7 @@ class _Workers:
                 while self._take(block=False):  # it may have sent its segment, or why it failed
                     pass
                 if number not in self._segments:
-                    raise RuntimeError(f"indexing worker {number} died (exit code {process.exitcode})")
+                    raise SearchlibError(
+                        f"indexing worker {number} died (exit code {process.exitcode}); "
+                        "the index is unchanged"
+                    )

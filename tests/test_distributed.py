@@ -21,6 +21,7 @@ dask_bag = pytest.importorskip("dask.bag")
 dask_distributed = pytest.importorskip("distributed")
 
 XQUAD = SHARED_DATA / "xquad"
+needs_xquad = pytest.mark.skipif(not XQUAD.is_dir(), reason=f"needs the XQuAD data in {XQUAD}")
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,7 @@ def test_the_cluster_is_real(client) -> None:
     assert len(pids) == 2 and pids.isdisjoint({__import__("os").getpid()})
 
 
+@needs_xquad
 def test_sharded_ranking_equals_one_process_for_every_benchmark_question(
     client, xquad_docs, tmp_path: Path
 ) -> None:

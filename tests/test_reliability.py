@@ -93,6 +93,42 @@ def test_a_killed_parallel_writer_leaves_no_lock_and_no_workers_behind(tmp_path:
     assert alive == []
 
 
+def test_a_killed_worker_fails_the_build_clearly_and_changes_nothing(tmp_path: Path) -> None:
+    index_path = tmp_path / "ix"
+    seeded_index(index_path)
+    corpus = tmp_path / "corpus.jsonl"
+    with corpus.open("w", encoding="utf-8") as lines:
+        for i in range(6000):
+            lines.write(f'{{"id": "n{i}", "title": "Note {i}", "body": "{"glacier melts " * 40}{i}"}}\n')
+    indexer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "searchlib.cli",
+            "index",
+            str(corpus),
+            "--index",
+            str(index_path),
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    parent = psutil.Process(indexer.pid)
+    deadline = time.monotonic() + 30
+    while len(parent.children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    parent.children()[0].send_signal(signal.SIGKILL)
+    _, stderr = indexer.communicate(timeout=60)
+    assert indexer.returncode == 2
+    assert "indexing worker" in stderr and "died" in stderr and "Traceback" not in stderr
+    with searchlib.Index.open(index_path) as index:
+        assert len(index) == 5
+
+
 def test_a_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
     index_path = tmp_path / "ix"
     seeded_index(index_path)
