@@ -318,9 +318,11 @@ class _Writer:
             self._writer.cancel()
             if isinstance(exc, OSError):
                 raise exc
-        except OSError as error:
-            if not self._writer.is_closed:
+        except BaseException as error:
+            if not self._writer.is_closed:  # whatever failed, the lock is released
                 self._writer.cancel()
+            if not isinstance(error, OSError):
+                raise
             raise SearchlibError(
                 f"{self._path}: cannot write the index ({error.strerror or error}); it is unchanged"
             ) from error
