@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ RU_ASEAN = "000_a56dd54d2768551e"
 RU_MFA = "001_80a9736044a836b5"
 NO_ARTICLE = "002_3a14a5f8f92bcbd2"
 AR_ARTICLE = "003_66c4a9d52df591d2"
+
+
+def searchlib_command(*args: str) -> list[str]:
+    """The ``searchlib`` command line with ``args``, run by this Python as a real process."""
+    return [sys.executable, "-m", "searchlib.cli", *args]
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NO_ARTICLE, RU_ASEAN, SEEDS
+from conftest import NO_ARTICLE, RU_ASEAN, SEEDS, searchlib_command
 
 
 def run(*args: str, env_index: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -18,7 +18,7 @@ def run(*args: str, env_index: Path | None = None, cwd: Path | None = None) -> s
     if env_index is not None:
         env["SEARCHLIB_INDEX"] = str(env_index)
     return subprocess.run(
-        [sys.executable, "-m", "searchlib.cli", *args],
+        searchlib_command(*args),
         capture_output=True,
         text=True,
         env=env,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import subprocess
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, SHARED_DATA
+from conftest import SEEDS, SHARED_DATA, searchlib_command
 
 import searchlib
 from benchmarks.common import read_jsonl
@@ -100,9 +99,7 @@ def test_last_copy_of_an_id_wins_across_partitions(client, tmp_path: Path) -> No
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "searchlib.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run(searchlib_command(*args), capture_output=True, text=True, timeout=timeout)
 
 
 def test_cli_indexes_on_a_scheduler(client, tmp_path: Path) -> None:

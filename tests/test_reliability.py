@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, searchlib_command
 
 import searchlib
 
@@ -101,17 +101,7 @@ def test_a_killed_worker_fails_the_build_clearly_and_changes_nothing(tmp_path: P
         for i in range(6000):
             lines.write(f'{{"id": "n{i}", "title": "Note {i}", "body": "{"glacier melts " * 40}{i}"}}\n')
     indexer = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "searchlib.cli",
-            "index",
-            str(corpus),
-            "--index",
-            str(index_path),
-            "--jobs",
-            "2",
-        ],
+        searchlib_command("index", str(corpus), "--index", str(index_path), "--jobs", "2"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -150,17 +140,7 @@ def test_a_second_writer_waits_then_fails_clearly(tmp_path: Path) -> None:
         (corpus / "doc.txt").write_text("Title\nbody", encoding="utf-8")
         started = time.monotonic()
         out = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "searchlib.cli",
-                "index",
-                str(corpus),
-                "--index",
-                str(index_path),
-                "--lock-timeout",
-                "1",
-            ],
+            searchlib_command("index", str(corpus), "--index", str(index_path), "--lock-timeout", "1"),
             capture_output=True,
             text=True,
             timeout=60,
