@@ -5,11 +5,15 @@ Importable on its own: nothing here knows about Whoosh.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from itertools import repeat
+
 from analyzers.chain import Chain
 from analyzers.detect import detect_language
+from analyzers.names import word_keys
 from analyzers.registry import GENERIC, canonical, chain, languages
 from analyzers.token import Token
-from analyzers.tokenizer import words
+from analyzers.tokenizer import pairs, runs, spaced_words, words
 
 __all__ = [
     "Chain",
@@ -18,6 +22,7 @@ __all__ = [
     "canonical",
     "chain",
     "detect_language",
+    "index_terms",
     "languages",
     "words",
 ]
@@ -33,3 +38,43 @@ def analyze(text: str, lang: str | None) -> list[Token]:
         if value:
             tokens.append(Token(value, position, start, end))
     return tokens
+
+
+def index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], list[str]]:
+    """What indexing needs of ``text``, in one pass: each term's positions, as :func:`analyze`
+    gives them, and the name keys of :func:`analyzers.names.name_tokens`."""
+    key = canonical(lang)
+    words = spaced_words(text)
+    if words is None:
+        return _index_terms_with_bigrams(runs(text), key)
+    # Text without bigrams, the usual case: the same, with the per-word calls made by map().
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    for position, value in enumerate(map(chain(key).term, words)):
+        if value:
+            positions[value].append(position)
+    names = [name for keys in map(word_keys, words, repeat(key)) if keys for name in keys]
+    return positions, names
+
+
+def _index_terms_with_bigrams(
+    matches: list[tuple[str, str]], key: str
+) -> tuple[dict[str, list[int]], list[str]]:
+    term = chain(key).term
+    bigram = chain(GENERIC).term
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    names: list[str] = []
+    position = 0
+    for unspaced, word in matches:
+        if word:
+            value = term(word)
+            if value:
+                positions[value].append(position)
+            names.extend(word_keys(word, key))
+            position += 1
+        else:
+            for pair in pairs(unspaced):
+                value = bigram(pair)
+                if value:
+                    positions[value].append(position)
+                position += 1
+    return positions, names

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 import regex
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from analyzers.registry import language_code
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 # script → candidate languages, the script's default first.
 # Latin-script candidates: the languages with an analyzer, and others common in text.
@@ -153,7 +156,12 @@ def dominant_script(text: str) -> str | None:
 
 @cache
 def _model() -> LanguageIdentifier:
-    """py3langid's model over all its languages; restricting its softmax keeps the ratios."""
+    """py3langid's model over all its languages; restricting its softmax keeps the ratios.
+
+    Imported on first use: py3langid brings numpy, a third of searchlib's start-up.
+    """
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 

@@ -13,10 +13,12 @@ Short keys collide, which is why searchlib only uses them as a weak, extra signa
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 from analyzers import arabic
-from analyzers.chain import Chain
+from analyzers.chain import WORD_CACHE_SIZE, Chain
 from analyzers.registry import canonical, chain
 from analyzers.token import Token
 from analyzers.tokenizer import words
@@ -44,6 +46,7 @@ _ARABIC = {
 _LATIN_EXTRA = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l", "ı": "i", "þ": "th"}
 _TRANSLITERATION = str.maketrans({**_CYRILLIC, **_GREEK, **_ARABIC, **_LATIN_EXTRA})
 _MERGED = str.maketrans({"p": "b", "v": "f", "c": "k", "q": "k", "x": "ks"})
+_NOT_LATIN = re.compile("[^a-z]+")
 _SILENT = frozenset("aeiouywh")
 _VOWELS = frozenset("aeiouy")
 # Arabic prefixes a name can carry: the article (with a conjunction or preposition), and
@@ -57,7 +60,7 @@ def transliterate(word: str) -> str:
     """A folded word in Latin letters (accents dropped)."""
     # Letters the tables know whole (й, ё) first; then accented ones (ή) by their base.
     latin = unicodedata.normalize("NFKD", word.translate(_TRANSLITERATION)).translate(_TRANSLITERATION)
-    return "".join(ch for ch in latin if "a" <= ch <= "z")
+    return _NOT_LATIN.sub("", latin)
 
 
 def skeleton(latin: str) -> str:
@@ -79,17 +82,26 @@ def name_tokens(text: str, lang: str | None, every_word: bool = False) -> list[T
     An Arabic word whose first letter may be a particle gets a key with and without it.
     """
     key_lang = canonical(lang)
-    language = chain(key_lang)
-    arabic_stop = chain("ar").stop
     tokens = []
     for position, (word, start, end, is_bigram) in enumerate(words(text)):
-        if is_bigram or not word[0].isalpha():
-            continue
-        for base in _base_forms(word, key_lang, language, arabic_stop, every_word):
-            key = skeleton(transliterate(base))
-            if len(key) >= MIN_KEY:
-                tokens.append(Token(key, position, start, end))
+        if not is_bigram:
+            tokens.extend(Token(key, position, start, end) for key in word_keys(word, key_lang, every_word))
     return tokens
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def word_keys(word: str, key_lang: str, every_word: bool = False) -> tuple[str, ...]:
+    """The name keys of one word (none if it does not look like a name) under an analyzer key.
+
+    Cached: running text repeats its names.
+    """
+    first = word[0]
+    if not first.isalpha() or not (every_word or first.isupper() or "\u0600" <= first <= "\u06ff"):
+        return ()  # most words: no capital, not Arabic (what _base_forms would say, sooner)
+    language = chain(key_lang)
+    forms = _base_forms(word, key_lang, language, chain("ar").stop, every_word)
+    keys = (skeleton(transliterate(base)) for base in forms)
+    return tuple(key for key in keys if len(key) >= MIN_KEY)
 
 
 def _base_forms(
@@ -111,5 +123,6 @@ def _base_forms(
     if not folded or folded in language.stop:
         return []
     if key_lang == "ru" and "а" <= folded[0] <= "я":
-        return [language.stem(folded)]  # the lemma: Лаосом and Лаос share a key
+        lemma = language.term(word)  # the lemma (cached): Лаосом and Лаос share a key
+        return [lemma] if lemma else []
     return [folded]

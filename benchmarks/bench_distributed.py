@@ -36,7 +36,7 @@ WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.nanny
 def warm_up(sample: list[searchlib.Document]) -> None:
     """Load every language's analyzer and dictionaries, as a long-running process has."""
     for document in sample:
-        fields_of(document)
+        fields_of(document)  # warms the analyzers
 
 
 def one_process(docs: list, path: Path) -> float:

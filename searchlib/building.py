@@ -14,25 +14,31 @@ build needs is bounded by that setting and the number of builders, not by the co
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 import attrs
 from whoosh.codec.base import Segment
+from whoosh.formats import Format, Positions
+from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 import analyzers
-from analyzers.names import name_tokens
 from searchlib.documents import Document
+from searchlib.postings import PostingTable, write_postings
 from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
 from searchlib.storage import open_whoosh
 
 CHUNK_CHARS = 200_000  # text per chunk: enough to amortize a hand-over, small enough to balance
 CHUNK_DOCS = 500
+Terms = Mapping[str, list[int]] | Counter[str]  # a text field's terms: positions, or counts
 UNCHANGED = -1  # Filed.position of a document identical to its indexed copy, left alone
 
 
@@ -73,25 +79,78 @@ class SegmentBuilder:
             if self._keeps_fingerprints and reader.has_column(FINGERPRINT)
             else None
         )
-        self._writer = SegmentWriter(whoosh, _lk=False, limitmb=max(1, memory_mb))
+        self._empty = reader.doc_count_all() == 0  # then no document is indexed already
+        # The writer supplies the new segment, its stored fields and its files; postings
+        # go to the table instead of the writer's pool (see searchlib.postings). It joins
+        # them into one compound file: readers map that into memory, and threads sharing a
+        # reader can read it at once, unlike separate files read by seek and read.
+        self._writer = SegmentWriter(whoosh, _lk=False, limitmb=1)
+        self._postings = PostingTable(max(1, memory_mb) << 20, Path(path))
         self._count = 0
 
+    def __enter__(self) -> SegmentBuilder:
+        """Build within ``with``: on an error the segment is given up, and Python's cyclic
+        garbage collector is paused until the end.
+
+        Filing allocates millions of small objects that form no cycles, and each full
+        collection walks everything alive, the postings held included: that cost a fifth
+        of indexing time. Young objects are still collected after each chunk.
+        """
+        self._collecting = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: object, trace: object) -> None:
+        try:
+            if kind is not None:
+                with contextlib.suppress(Exception):
+                    self.cancel()
+        finally:
+            if self._collecting:
+                gc.enable()
+
     def add(self, documents: Iterable[Document]) -> list[Filed]:
+        gc.collect(1)  # the previous chunk's cycles, if any, without walking older objects
         filed = []
         for document in documents:
             fingerprint = _fingerprint(document)
-            docnum = self._searcher.document_number(id=document.id)
+            docnum = None if self._empty else self._searcher.document_number(id=document.id)
             indexed = docnum is not None
             if indexed and self._stored_fingerprint(docnum) == fingerprint:
                 filed.append(Filed(document.id, UNCHANGED, "", True))
                 continue
-            fields = fields_of(document)
+            values, texts = fields_of(document)
             if self._keeps_fingerprints:
-                fields[FINGERPRINT] = fingerprint
-            self._writer.add_document(**fields)
-            filed.append(Filed(document.id, self._count, fields["lang"], indexed))
+                values[FINGERPRINT] = fingerprint
+            self._file(values, texts)
+            filed.append(Filed(document.id, self._count, values["lang"], indexed))
             self._count += 1
         return filed
+
+    def _file(self, values: dict[str, object], texts: dict[str, Terms]) -> None:
+        """What Whoosh's ``add_document`` does, with the text fields analyzed already."""
+        writer = self._writer
+        docnum = writer.docnum
+        perdoc = writer.perdocwriter
+        perdoc.start_doc(docnum)
+        for name in sorted(values.keys() | texts.keys()):
+            field = writer.schema[name]
+            value = values.get(name)
+            if name in texts:
+                postings, length = _text_postings(field.format, texts[name])
+            elif field.indexed:
+                items = list(field.index(value))
+                postings = [(term, weight, encoded) for term, _, weight, encoded in items]
+                length = sum(frequency for _, frequency, _, _ in items) if field.scorable else 0
+            else:
+                postings, length = [], 0
+            if postings:
+                self._postings.add(name, docnum, length, postings)
+            perdoc.add_field(name, field, value if field.stored else None, length)
+            if field.column_type and value is not None:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+        perdoc.finish_doc()
+        writer.docnum += 1
 
     def _stored_fingerprint(self, docnum: int) -> str | None:
         return None if self._fingerprints is None else decode(self._fingerprints[docnum])
@@ -102,11 +161,18 @@ class SegmentBuilder:
             self.cancel()
             return None
         self._searcher.close()
-        return self._writer._finalize_segment()
+        writer = self._writer
+        writer.perdocwriter.close()
+        write_postings(writer.fieldwriter, writer.schema, self._postings.entries())
+        self._postings.close()
+        writer._close_segment()
+        writer._assemble_segment()
+        return writer.get_segment()
 
     def cancel(self) -> None:
         """Give up, deleting the segment's files: they are in no commit."""
         self._searcher.close()
+        self._postings.close()
         self._writer._close_segment()
         _delete_new_segment(self._writer)
 
@@ -216,27 +282,52 @@ def chunks(documents: Iterable[Document]) -> Iterator[list[Document]]:
         yield chunk
 
 
-def fields_of(document: Document) -> dict[str, object]:
-    """The Whoosh fields of a document: its text goes to its own language's fields."""
+def fields_of(document: Document) -> tuple[dict[str, object], dict[str, Terms]]:
+    """A document as the index files it: the values Whoosh indexes or stores itself, and
+    the terms of the text fields (its own language's title and body, and the name keys)."""
     lang = analyzers.registry.language_code(document.lang) if document.lang else None
     if not lang or lang == "xx":
         lang = analyzers.detect_language(f"{document.title}\n{document.body}")
     key = analyzers.canonical(lang)
-    keys = name_tokens(f"{document.title}\n{document.body}", lang)
-    fields: dict[str, object] = {
-        NAMES: " ".join(token.term for token in keys),
+    title_terms, title_names = analyzers.index_terms(document.title, lang)
+    body_terms, body_names = analyzers.index_terms(document.body, lang)
+    values: dict[str, object] = {
         "id": document.id,
         "lang": lang,
         "title": document.title,
         "body": document.body,
-        title_field(key): document.title,
-        body_field(key): document.body,
     }
     if document.date is not None:
-        fields["date"] = document.date
+        values["date"] = document.date
     if document.source is not None:
-        fields["source"] = document.source
-    return fields
+        values["source"] = document.source
+    texts: dict[str, Terms] = {
+        title_field(key): title_terms,
+        body_field(key): body_terms,
+        NAMES: Counter(title_names + body_names),
+    }
+    return values, texts
+
+
+def _text_postings(format_: Format, terms: Terms) -> tuple[list[tuple[str, float, bytes]], int]:
+    """A text field's ``(term, weight, value)`` postings and its length, as Whoosh's
+    ``Positions`` and ``Frequency`` formats encode them."""
+    boost = format_.field_boost
+    if isinstance(terms, Counter):
+        return [(term, count * boost, pack_uint(count)) for term, count in terms.items()], terms.total()
+    encode = format_.encode
+    single = _one_position if type(format_) is Positions else lambda position: encode([position])
+    postings = [
+        (term, len(positions) * boost, single(positions[0]) if len(positions) == 1 else encode(positions))
+        for term, positions in terms.items()
+    ]
+    return postings, sum(len(positions) for positions in terms.values())
+
+
+@lru_cache(maxsize=1 << 16)
+def _one_position(position: int) -> bytes:
+    """Most terms occur once in a field: their encoding is worth keeping."""
+    return Positions().encode([position])
 
 
 def _fingerprint(document: Document) -> str:

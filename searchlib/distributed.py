@@ -121,10 +121,5 @@ def build_partition(
             f"{path}: no searchlib index here on worker host {socket.gethostname()}; "
             "the index directory must be on storage shared by the client and all workers, at the same path"
         )
-    builder = SegmentBuilder(path, memory_mb)
-    try:
-        filed = builder.add(documents)
-        return filed, builder.finish()
-    except BaseException:
-        builder.cancel()
-        raise
+    with SegmentBuilder(path, memory_mb) as builder:
+        return builder.add(documents), builder.finish()

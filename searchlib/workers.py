@@ -40,31 +40,23 @@ def build(path: Path, documents: Iterable[Document], jobs: int, memory_mb: int, 
 
 
 def _build_here(path: Path, documents: Iterable[Document], memory_mb: int, ledger: Ledger):
-    builder = SegmentBuilder(path, memory_mb)
-    try:
+    with SegmentBuilder(path, memory_mb) as builder:
         for order, chunk in enumerate(chunks(documents)):
             ledger.record(order, 0, builder.add(chunk))
         return {0: builder.finish()}
-    except BaseException:
-        builder.cancel()
-        raise
 
 
 def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
     """A worker's life: build one segment from the chunks it takes, then hand it over."""
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _close_lock_files(Path(path))
-    builder = None
     try:
-        builder = SegmentBuilder(path, memory_mb)
-        while (task := tasks.get()) is not None:
-            order, chunk = task
-            results.put(("filed", number, (order, builder.add(chunk))))
-        results.put(("segment", number, builder.finish()))
+        with SegmentBuilder(path, memory_mb) as builder:
+            while (task := tasks.get()) is not None:
+                order, chunk = task
+                results.put(("filed", number, (order, builder.add(chunk))))
+            results.put(("segment", number, builder.finish()))
     except BaseException as error:
-        if builder is not None:
-            with contextlib.suppress(Exception):
-                builder.cancel()
         results.put(("error", number, error))
 
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import analyzers
+from analyzers.names import name_tokens
 
 LANGS = ["ru", "ar", "no", "en", "tr", "el", "hi", "zh", "th", "xx"]
 
@@ -58,3 +59,23 @@ def test_any_unicode(text: str, lang: str) -> None:
 @given(text=st.text())
 def test_detect_language_any_unicode(text: str) -> None:
     assert isinstance(analyzers.detect_language(text), str)
+
+
+MIXED = st.text(
+    alphabet=st.sampled_from(
+        list("Москва АСЕАН ASEAN Laos آسيان والقاهرة 中文東京 ไทยที่นี่ हिन्दी e\u0301 .,\n")
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(), MIXED), lang=st.sampled_from(LANGS))
+def test_index_terms_are_what_analysis_and_name_keys_give(text: str, lang: str) -> None:
+    """Indexing analyzes in one pass; queries and highlighting use analyze and name_tokens."""
+    positions, names = analyzers.index_terms(text, lang)
+    expected: dict[str, list[int]] = {}
+    for token in analyzers.analyze(text, lang):
+        expected.setdefault(token.term, []).append(token.position)
+    assert positions == expected
+    assert names == [token.term for token in name_tokens(text, lang)]

@@ -1,0 +1,117 @@
+"""searchlib writes postings itself (searchlib.postings): they must be what Whoosh's own
+writer makes of the same documents, read back through Whoosh, term by term."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import searchlib
+from analyzers.names import name_tokens
+from searchlib.building import _fingerprint, fields_of
+from searchlib.postings import PostingTable
+from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
+from searchlib.storage import open_whoosh
+
+EXTRA = [
+    searchlib.Document(id="th", title="ประเทศไทย", body="ที่ประชุมอาเซียนจัดขึ้นที่กรุงเทพ ประเทศไทย " * 3),
+    searchlib.Document(id="zh", title="东盟", body="东盟峰会在老挝举行。东盟国家领导人出席。", lang="zh"),
+    searchlib.Document(
+        id="en", title="", body="ASEAN leaders met in Laos; the ASEAN summit ended.", lang="en"
+    ),
+    searchlib.Document(id="ar", title="آسيان", body="اجتمع قادة الآسيان في لاوس", date=None, source="wire"),
+    searchlib.Document(id="many", title="Repeat", body=" ".join(["word"] * 300 + ["Laos"] * 7), lang="en"),
+]
+
+
+def whoosh_fields(document: searchlib.Document) -> dict[str, object]:
+    """The document as Whoosh's own writer takes it: text fields analyzed by Whoosh."""
+    lang = fields_of(document)[0]["lang"]
+    key = searchlib.schema.analyzers.canonical(lang)
+    text = f"{document.title}\n{document.body}"
+    fields: dict[str, object] = {
+        "id": document.id,
+        "lang": lang,
+        "title": document.title,
+        "body": document.body,
+        title_field(key): document.title,
+        body_field(key): document.body,
+        NAMES: " ".join(token.term for token in name_tokens(text, lang)),
+        FINGERPRINT: _fingerprint(document),
+    }
+    if document.source is not None:
+        fields["source"] = document.source
+    return fields
+
+
+def contents(path: Path) -> dict:
+    """Everything a reader sees of an index: term infos, postings, lengths, stored fields."""
+    with open_whoosh(path).reader() as reader:
+        seen: dict = {}
+        for field, term in reader.all_terms():
+            info = reader.term_info(field, term)
+            matcher = reader.postings(field, term)
+            postings = []
+            while matcher.is_active():
+                # A field without values (ids) reads None from a block, "" when inlined.
+                postings.append((matcher.id(), matcher.weight(), matcher.value() or None))
+                matcher.next()
+            seen[field, term] = (
+                info.weight(),
+                info.doc_frequency(),
+                info.min_length(),
+                info.max_length(),
+                info.max_weight(),
+                info.min_id(),
+                info.max_id(),
+                postings,
+            )
+        for docnum in range(reader.doc_count_all()):
+            for field in reader.indexed_field_names():
+                seen["length", docnum, field] = reader.doc_field_length(docnum, field)
+            seen["stored", docnum] = reader.stored_fields(docnum)
+        return seen
+
+
+@pytest.mark.parametrize("memory_mb", [256, 1], ids=["in memory", "spilled to runs"])
+def test_postings_are_what_whoosh_writes(tmp_path: Path, seed_documents, memory_mb: int) -> None:
+    documents = [*seed_documents, *EXTRA] * (8 if memory_mb == 1 else 1)
+    documents = [
+        searchlib.Document(id=f"{d.id}-{n}", title=d.title, body=d.body, lang=d.lang, source=d.source)
+        for n, d in enumerate(documents)
+    ]
+    ours = searchlib.Index.create(tmp_path / "ours")
+    ours.memory_mb = memory_mb
+    ours.add(documents)
+    ours.close()
+    searchlib.Index.create(tmp_path / "whoosh").close()
+    with open_whoosh(tmp_path / "whoosh").writer() as writer:
+        for document in documents:
+            writer.add_document(**whoosh_fields(document))
+
+    expected, seen = contents(tmp_path / "whoosh"), contents(tmp_path / "ours")
+    assert sum(1 for key in expected if len(key) == 2 and key[0] != "stored") > 1000
+    assert seen.keys() == expected.keys()
+    assert [key for key in expected if seen[key] != expected[key]] == []
+
+
+def test_spilled_runs_merge_into_the_same_postings(tmp_path: Path) -> None:
+    """Postings spilled to many runs come back merged, by field and term, in document order."""
+    postings = [
+        (field, docnum, [(f"t{(docnum * 7 + k) % 13}", 1.0, b"v") for k in range(docnum % 5 + 1)])
+        for docnum in range(200)
+        for field in ("b", "a")
+    ]
+    whole, spilled = PostingTable(1 << 30, tmp_path), PostingTable(2_000, tmp_path)
+    for field, docnum, items in postings:
+        whole.add(field, docnum, len(items), items)
+        spilled.add(field, docnum, len(items), items)
+    assert len(spilled._runs) > 20
+    expected = list(whole.entries())
+    assert [entry[:2] for entry in expected] == sorted(
+        {(f, t) for f, _, items in postings for t, _, _ in items}
+    )
+    assert list(spilled.entries()) == expected
+    spilled.close()
+    assert not list(tmp_path.iterdir())  # the runs were anonymous files, gone
