@@ -200,7 +200,8 @@ def _inlined(posting: Posting) -> bytes:
     length_byte = _length_byte(length)
     weight = _FLOAT.unpack(_FLOAT.pack(weight))[0]  # as Whoosh keeps weights: 32 bits
     info = _TERM_INFO.pack(True, weight, 1, length_byte, length_byte, max(0, weight), docnum, docnum)
-    return info + pickle.dumps(((docnum,), (weight,), (value,) if value else ()), PICKLE_PROTOCOL)
+    # The value even when empty: Whoosh's merge wants bytes, and reads "" from an empty tuple.
+    return info + pickle.dumps(((docnum,), (weight,), (value,)), PICKLE_PROTOCOL)
 
 
 @lru_cache(maxsize=4096)

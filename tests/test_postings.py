@@ -74,26 +74,43 @@ def contents(path: Path) -> dict:
         return seen
 
 
-@pytest.mark.parametrize("memory_mb", [256, 1], ids=["in memory", "spilled to runs"])
-def test_postings_are_what_whoosh_writes(tmp_path: Path, seed_documents, memory_mb: int) -> None:
-    documents = [*seed_documents, *EXTRA] * (8 if memory_mb == 1 else 1)
-    documents = [
+def numbered(documents: list[searchlib.Document], copies: int) -> list[searchlib.Document]:
+    return [
         searchlib.Document(id=f"{d.id}-{n}", title=d.title, body=d.body, lang=d.lang, source=d.source)
-        for n, d in enumerate(documents)
+        for n, d in enumerate(documents * copies)
     ]
-    ours = searchlib.Index.create(tmp_path / "ours")
-    ours.memory_mb = memory_mb
-    ours.add(documents)
-    ours.close()
-    searchlib.Index.create(tmp_path / "whoosh").close()
-    with open_whoosh(tmp_path / "whoosh").writer() as writer:
+
+
+def whoosh_index(path: Path, documents: list[searchlib.Document]) -> Path:
+    searchlib.Index.create(path).close()
+    with open_whoosh(path).writer() as writer:
         for document in documents:
             writer.add_document(**whoosh_fields(document))
+    return path
 
-    expected, seen = contents(tmp_path / "whoosh"), contents(tmp_path / "ours")
+
+@pytest.mark.parametrize("memory_mb", [256, 1], ids=["in memory", "spilled to runs"])
+def test_postings_are_what_whoosh_writes(tmp_path: Path, seed_documents, memory_mb: int) -> None:
+    documents = numbered([*seed_documents, *EXTRA], 8 if memory_mb == 1 else 1)
+    with searchlib.Index.create(tmp_path / "ours") as ours:
+        ours.memory_mb = memory_mb
+        ours.add(documents)
+    expected = contents(whoosh_index(tmp_path / "whoosh", documents))
+    seen = contents(tmp_path / "ours")
     assert sum(1 for key in expected if len(key) == 2 and key[0] != "stored") > 1000
     assert seen.keys() == expected.keys()
     assert [key for key in expected if seen[key] != expected[key]] == []
+
+
+def test_whoosh_merges_our_segments_into_what_it_writes(tmp_path: Path, seed_documents) -> None:
+    """Segments searchlib writes are merged by Whoosh's own code (commits, optimize)."""
+    documents = numbered([*seed_documents, *EXTRA], 2)
+    with searchlib.Index.create(tmp_path / "ours") as ours:
+        for half in (documents[: len(documents) // 2], documents[len(documents) // 2 :]):
+            ours.add(half)
+        ours.optimize()
+    expected = contents(whoosh_index(tmp_path / "whoosh", documents))
+    assert contents(tmp_path / "ours") == expected
 
 
 def test_spilled_runs_merge_into_the_same_postings(tmp_path: Path) -> None:
