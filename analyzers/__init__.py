@@ -5,8 +5,7 @@ Importable on its own: nothing here knows about Whoosh.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from itertools import repeat
+from collections import Counter, defaultdict
 
 from analyzers.chain import Chain
 from analyzers.detect import detect_language
@@ -40,9 +39,9 @@ def analyze(text: str, lang: str | None) -> list[Token]:
     return tokens
 
 
-def index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], list[str]]:
+def index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], Counter[str]]:
     """What indexing needs of ``text``, in one pass: each term's positions, as :func:`analyze`
-    gives them, and the name keys of :func:`analyzers.names.name_tokens`."""
+    gives them, and how often each name key of :func:`analyzers.names.name_tokens` occurs."""
     key = canonical(lang)
     words = spaced_words(text)
     if words is None:
@@ -52,24 +51,27 @@ def index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], list
     for position, value in enumerate(map(chain(key).term, words)):
         if value:
             positions[value].append(position)
-    names = [name for keys in map(word_keys, words, repeat(key)) if keys for name in keys]
+    names: Counter[str] = Counter()
+    for word, count in Counter(words).items():
+        for name in word_keys(word, key):
+            names[name] += count
     return positions, names
 
 
 def _index_terms_with_bigrams(
     matches: list[tuple[str, str]], key: str
-) -> tuple[dict[str, list[int]], list[str]]:
+) -> tuple[dict[str, list[int]], Counter[str]]:
     term = chain(key).term
     bigram = chain(GENERIC).term
     positions: defaultdict[str, list[int]] = defaultdict(list)
-    names: list[str] = []
+    names: Counter[str] = Counter()
     position = 0
     for unspaced, word in matches:
         if word:
             value = term(word)
             if value:
                 positions[value].append(position)
-            names.extend(word_keys(word, key))
+            names.update(word_keys(word, key))
             position += 1
         else:
             for pair in pairs(unspaced):

@@ -42,7 +42,7 @@ def words(text: str) -> Iterator[tuple[str, int, int, bool]]:
 def spaced_words(text: str) -> list[str] | None:
     """The words of ``text`` as :func:`words` finds them, without offsets, if it has no
     unspaced script (so no bigrams); else None. Indexing's usual case, at half the cost."""
-    return None if _UNSPACED.search(text) else _WORD.findall(text)
+    return None if not text.isascii() and _UNSPACED.search(text) else _WORD.findall(text)
 
 
 def runs(text: str) -> list[tuple[str, str]]:

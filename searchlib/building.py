@@ -304,7 +304,7 @@ def fields_of(document: Document) -> tuple[dict[str, object], dict[str, Terms]]:
     texts: dict[str, Terms] = {
         title_field(key): title_terms,
         body_field(key): body_terms,
-        NAMES: Counter(title_names + body_names),
+        NAMES: title_names + body_names,
     }
     return values, texts
 

@@ -85,10 +85,7 @@ class PostingTable:
             return self._sorted()
         streams = [*(_read_run(run) for run in self._runs), self._sorted()]
         merged = heapq.merge(*streams, key=_entry_key)  # stable: earlier runs first on ties
-        return (
-            (field, term, [posting for _, _, postings in group for posting in postings])
-            for (field, term), group in itertools.groupby(merged, key=_entry_key)
-        )
+        return (_joined(group) for _, group in itertools.groupby(merged, key=_entry_key))
 
     def close(self) -> None:
         """Delete the spilled runs (they are anonymous temporary files)."""
@@ -112,6 +109,14 @@ class PostingTable:
         self._runs.append(run)
         self._fields = {}
         self._size = 0
+
+
+def _joined(group: Iterable[Entry]) -> Entry:
+    """One term's entries from several runs as one, postings in run order."""
+    field, term, postings = next(iter(group))
+    for _, _, more in group:
+        postings.extend(more)
+    return field, term, postings
 
 
 def _entry_key(entry: Entry) -> tuple[str, str | bytes]:
