@@ -97,16 +97,14 @@ def word_keys(word: str, key_lang: str, every_word: bool = False) -> tuple[str, 
     """
     first = word[0]
     if not first.isalpha() or not (every_word or first.isupper() or "\u0600" <= first <= "\u06ff"):
-        return ()  # most words: no capital, not Arabic (what _base_forms would say, sooner)
+        return ()  # what looks like a name: capitalized, or any Arabic word
     language = chain(key_lang)
-    forms = _base_forms(word, key_lang, language, chain("ar").stop, every_word)
+    forms = _base_forms(word, key_lang, language, chain("ar").stop)
     keys = (skeleton(transliterate(base)) for base in forms)
     return tuple(key for key in keys if len(key) >= MIN_KEY)
 
 
-def _base_forms(
-    word: str, key_lang: str, language: Chain, arabic_stop: frozenset[str], every_word: bool
-) -> list[str]:
+def _base_forms(word: str, key_lang: str, language: Chain, arabic_stop: frozenset[str]) -> list[str]:
     if "\u0600" <= word[0] <= "\u06ff":
         normalized = arabic.normalize(word)
         if normalized in arabic_stop:
@@ -117,8 +115,6 @@ def _base_forms(
         if normalized.startswith(_ARABIC_PARTICLES) and len(normalized) >= 4:
             return [normalized, normalized[1:]]
         return [normalized]
-    if not (every_word or word[0].isupper()):
-        return []
     folded = language.fold(word)
     if not folded or folded in language.stop:
         return []

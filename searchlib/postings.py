@@ -55,6 +55,7 @@ _POINTER = struct.Struct("!Iq")  # a slot of its hash tables: hash, position of 
 POSTING_BYTES = 130
 TERM_BYTES = 150
 RUN_BATCH = 4096  # entries pickled together in a spilled run
+APPEND_BATCH = 1024  # pieces written to a segment file at once
 
 
 class PostingTable:
@@ -141,10 +142,14 @@ def _read_run(run: IO[bytes]) -> Iterator[Entry]:
 def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable[Entry]) -> None:
     """Write ``entries`` (sorted by field, then term) into the files of a W3 field writer.
 
+    Each term goes into the term index as Whoosh's OrderedHashWriter.add puts it, but the
+    bytes of many terms are written at once (its hash tables too, when it closes).
     Terms order as Whoosh requires: Python orders strings by code point, as UTF-8 bytes order.
     """
-    add_term = _term_adder(fieldwriter._tindex)
-    postfile = fieldwriter._postfile
+    terms = fieldwriter._tindex
+    terms._write_hashes = lambda: _write_hash_tables(terms)
+    term_file, postings_file = _Appender(terms.dbfile), _Appender(fieldwriter._postfile)
+    buckets, hashfn, positions, last = terms.buckets, terms.hashfn, [], terms.lastkey
     current = None
     for field, term, postings in entries:
         if field != current:
@@ -156,31 +161,45 @@ def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable
             pack_values = _values_packer(fieldobj)
             current = field
         key = prefix + (term if isinstance(term, bytes) else term.encode("utf-8"))
+        if key <= last:
+            raise ValueError(f"Keys must increase: {last!r}..{key!r}")
+        last = key
         if len(postings) == 1:
-            add_term(key, _inlined(postings[0]))
+            info = _inlined(postings[0])
         else:
-            add_term(key, _write_blocks(postfile, postings, pack_values))
-    if current is not None:
-        fieldwriter.finish_field()
-
-
-def _term_adder(terms: OrderedHashWriter) -> Callable[[bytes, bytes], None]:
-    """``terms.add``, as Whoosh's OrderedHashWriter does it, in one write instead of three
-    (and its hash tables, when it closes, in one write each instead of one per slot)."""
-    dbfile, index, buckets, hashfn = terms.dbfile, terms.index, terms.buckets, terms.hashfn
-    terms._write_hashes = lambda: _write_hash_tables(terms)
-
-    def add(key: bytes, value: bytes) -> None:
-        if key <= terms.lastkey:
-            raise ValueError(f"Keys must increase: {terms.lastkey!r}..{key!r}")
-        position = dbfile.tell()
-        index.append(position)
-        dbfile.write(_KEY_VALUE_LENGTHS.pack(len(key), len(value)) + key + value)
+            info = _write_blocks(postings_file, postings, pack_values)
+        position = term_file.append(_KEY_VALUE_LENGTHS.pack(len(key), len(info)) + key + info)
+        positions.append(position)
         hashed = hashfn(key)
         buckets[hashed & 255].append((hashed, position))
-        terms.lastkey = key
+    if current is not None:
+        fieldwriter.finish_field()
+    term_file.flush()
+    postings_file.flush()
+    terms.index.extend(positions)
+    terms.lastkey = last
 
-    return add
+
+class _Appender:
+    """Appends to a file a batch at a time, knowing where each piece goes without asking."""
+
+    def __init__(self, file: object) -> None:
+        self._file = file
+        self.position = file.tell()
+        self._pending: list[bytes] = []
+
+    def append(self, data: bytes) -> int:
+        """Queue ``data`` for writing; return the position it will be written at."""
+        position = self.position
+        self._pending.append(data)
+        self.position += len(data)
+        if len(self._pending) >= APPEND_BATCH:
+            self.flush()
+        return position
+
+    def flush(self) -> None:
+        self._file.write(b"".join(self._pending))
+        self._pending.clear()
 
 
 def _write_hash_tables(terms: OrderedHashWriter) -> None:
@@ -240,9 +259,8 @@ def _length_byte(length: int) -> int:
     return length_to_byte(length) if length else 0
 
 
-def _write_blocks(postfile: object, postings: list[Posting], pack_values: Callable) -> bytes:
+def _write_blocks(postings_file: _Appender, postings: list[Posting], pack_values: Callable) -> bytes:
     """Write a term's postings in blocks, as W3PostingsWriter does; return its term info."""
-    start = postfile.tell()
     written = [WHOOSH3_HEADER_MAGIC]
     for first in range(0, len(postings), BLOCK_POSTINGS):
         block = postings[first : first + BLOCK_POSTINGS]
@@ -275,5 +293,5 @@ def _write_blocks(postfile: object, postings: list[Posting], pack_values: Callab
         size = len(info) + len(data)
         written += (pack_int(-size if first + BLOCK_POSTINGS >= len(postings) else size), info, data)
     block_bytes = b"".join(written)
-    postfile.write(block_bytes)
+    start = postings_file.append(block_bytes)
     return _term_info(False, postings) + pack_long(start) + pack_int(len(block_bytes))
