@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
@@ -55,7 +56,10 @@ class Index:
     def __init__(self, path: Path, whoosh: whoosh_index.Index) -> None:
         self.path = path
         self._whoosh = whoosh
-        self._current: _Snapshot | None = None
+        self._threads = threading.local()  # each thread's snapshot: see _snapshot
+        # Every live thread's latest, to close with the index; a finished thread's goes with it.
+        self._snapshots: weakref.WeakSet[_Snapshot] = weakref.WeakSet()
+        self._ranking_generation = 0
         self._lock = threading.Lock()
         self.ranking: Ranking = DEFAULT_RANKING
         self.lock_timeout = LOCK_TIMEOUT_S
@@ -94,9 +98,9 @@ class Index:
 
     def close(self) -> None:
         with self._lock:
-            if self._current is not None:
-                self._current.searcher.close()
-                self._current = None
+            for snapshot in list(self._snapshots):
+                snapshot.searcher.close()
+            self._snapshots.clear()
             self._whoosh.close()
 
     def __enter__(self) -> Index:
@@ -250,28 +254,38 @@ class Index:
         return self._snapshot().searcher
 
     def _snapshot(self) -> _Snapshot:
-        """The latest commit's searcher with its language counts, taken together.
+        """This thread's searcher of the latest commit, with its language counts.
 
-        A searcher that a newer commit outdates is dropped, not closed: another thread, or
-        the search that asked, may still be reading it (closing it there raised
-        ``ReaderClosed`` under concurrent commits); its files close when it is collected.
+        Each thread has its own: Whoosh's postings readers seek and then read a shared file
+        object, so two threads searching through one reader could read each other's
+        blocks (tests/test_reliability.py found it). A searcher that a newer commit
+        outdates is dropped, not closed: the search that asked may still be reading it;
+        its files close when it is collected.
         """
-        with self._lock:
-            current = self._current
-            if current is None or not current.searcher.up_to_date():
-                weighting = LanguageBM25F(self.ranking, {})
-                searcher = self._whoosh.searcher(weighting=weighting)
-                reader = searcher.reader()
-                counts = {decode(t): reader.doc_frequency("lang", t) for t in reader.lexicon("lang")}
-                weighting.field_docs = _field_docs(counts)
-                current = self._current = _Snapshot(searcher, counts)
+        current = getattr(self._threads, "snapshot", None)
+        if (
+            current is not None
+            and current.generation == self._ranking_generation
+            and current.searcher.up_to_date()
+        ):
             return current
+        weighting = LanguageBM25F(self.ranking, {})
+        searcher = self._whoosh.searcher(weighting=weighting)
+        reader = searcher.reader()
+        counts = {decode(t): reader.doc_frequency("lang", t) for t in reader.lexicon("lang")}
+        weighting.field_docs = _field_docs(counts)
+        fresh = self._threads.snapshot = _Snapshot(searcher, counts, self._ranking_generation)
+        with self._lock:
+            if current is not None:
+                self._snapshots.discard(current)
+            self._snapshots.add(fresh)
+        return fresh
 
     def set_ranking(self, ranking: Ranking) -> None:
         """Rank with other parameters from now on (the benchmarks tune with this)."""
         with self._lock:
             self.ranking = ranking
-            self._current = None
+            self._ranking_generation += 1
 
     def stats(self) -> dict[str, object]:
         """Documents per language, distinct terms, and size on disk."""
@@ -289,10 +303,11 @@ class Index:
         }
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class _Snapshot:
     searcher: Searcher
     language_counts: dict[str, int]
+    generation: int  # of the ranking it scores with
 
 
 class _Writer:
