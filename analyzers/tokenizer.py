@@ -61,12 +61,7 @@ def pairs(unspaced: str) -> list[str]:
 
 def _bigrams(text: str, start: int, end: int) -> Iterator[tuple[str, int, int, bool]]:
     """Overlapping pairs of base characters; a combining mark stays with its base."""
-    units: list[tuple[int, int]] = []
-    for i in range(start, end):
-        if units and _MARK.match(text[i]):
-            units[-1] = (units[-1][0], i + 1)
-        else:
-            units.append((i, i + 1))
+    units = [unit.span() for unit in _UNIT.finditer(text, start, end)]
     if len(units) == 1:
         s, e = units[0]
         yield text[s:e], s, e, True

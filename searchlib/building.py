@@ -94,7 +94,8 @@ class SegmentBuilder:
         garbage collector is paused until the end.
 
         Filing allocates millions of small objects and each full collection walks
-        everything alive, the postings held included: that cost a fifth of indexing time.
+        everything alive, the postings held included: that was a third of the time of
+        analysis (XQuAD, analysis alone: 3.45 s with collections, 2.18 s without).
         A build makes no cyclic garbage (none was found after indexing XQuAD), but in case
         some path does, the objects of recent chunks are collected every COLLECT_CHUNKS.
         """
