@@ -2,14 +2,15 @@
 
 Every way of adding documents works alike. A :class:`SegmentBuilder` (a Whoosh segment
 writer that takes no lock) files documents into a segment of its own and reports where
-each one went; a :class:`Ledger` reads the reports in input order to decide which copy of
-each id wins; :func:`commit` makes the new segments, the superseded copies and the
+each one went; a :class:`Ledger` reads the reports with each document's place in the
+input to decide which copy of each id wins (the last); :func:`commit` makes the new segments, the superseded copies and the
 replaced documents one commit. The process that commits holds the index's write lock for
 the whole build, so the index the builders compare against cannot change under them.
 
-Documents reach the builders in chunks of at most :data:`CHUNK_CHARS` characters, and
-each builder's postings spill to disk past its share of the memory setting: the memory a
-build needs is bounded by that setting and the number of builders, not by the corpus.
+Documents reach the builders in chunks of one language each, of at most
+:data:`CHUNK_CHARS` characters, and each builder's postings spill to disk past its share
+of the memory setting: the memory a build needs is bounded by that setting, the number of
+builders and :data:`HELD_CHARS`, not by the corpus.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import gc
 import hashlib
 import os
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -38,6 +39,8 @@ from searchlib.storage import open_whoosh
 
 CHUNK_CHARS = 200_000  # text per chunk: enough to amortize a hand-over, small enough to balance
 CHUNK_DOCS = 500
+HELD_CHARS = 16 * CHUNK_CHARS  # input held back at most to fill chunks of one language each
+SCRIPT_SAMPLE = 100  # characters whose script stands for an unknown language in chunking
 COLLECT_CHUNKS = 16  # chunks between collections of young objects while a builder runs
 Terms = Mapping[str, list[int]] | Counter[str]  # a text field's terms: positions, or counts
 UNCHANGED = -1  # Filed.position of a document identical to its indexed copy, left alone
@@ -189,20 +192,19 @@ class Ledger:
     """
 
     def __init__(self) -> None:
-        self._latest: dict[str, tuple[tuple[int, int], Hashable, Filed]] = {}
+        self._latest: dict[str, tuple[int, Hashable, Filed]] = {}
         self._superseded: defaultdict[Hashable, list[int]] = defaultdict(list)
         self.total = 0
 
-    def record(self, order: int, builder: Hashable, filed: list[Filed]) -> None:
-        """Note the report on input chunk number ``order``, filed by ``builder``."""
-        for offset, entry in enumerate(filed):
+    def record(self, positions: Sequence[int], builder: Hashable, filed: list[Filed]) -> None:
+        """Note ``builder``'s report on the documents at ``positions`` in the input."""
+        for position, entry in zip(positions, filed, strict=True):
             self.total += 1
-            key = (order, offset)
             previous = self._latest.get(entry.id)
-            if previous is None or previous[0] < key:
+            if previous is None or previous[0] < position:
                 if previous is not None:
                     self._supersede(previous[1], previous[2])
-                self._latest[entry.id] = (key, builder, entry)
+                self._latest[entry.id] = (position, builder, entry)
             else:
                 self._supersede(builder, entry)
 
@@ -273,18 +275,57 @@ def _delete_new_segment(writer: SegmentWriter) -> None:
             storage.delete_file(name)
 
 
-def chunks(documents: Iterable[Document]) -> Iterator[list[Document]]:
-    """``documents`` in lists of at most CHUNK_DOCS documents or about CHUNK_CHARS characters."""
-    chunk: list[Document] = []
-    size = 0
-    for document in documents:
-        chunk.append(document)
-        size += len(document.body) + len(document.title)
-        if size >= CHUNK_CHARS or len(chunk) >= CHUNK_DOCS:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+@attrs.define
+class Chunk:
+    """Documents handed to a builder together, with their places in the input."""
+
+    key: str  # its documents' language, from language_of
+    positions: list[int] = attrs.Factory(list)
+    documents: list[Document] = attrs.Factory(list)
+    chars: int = 0
+
+    def full(self) -> bool:
+        return self.chars >= CHUNK_CHARS or len(self.documents) >= CHUNK_DOCS
+
+
+def chunks(documents: Iterable[Document]) -> Iterator[Chunk]:
+    """``documents`` in chunks of one language each, of at most CHUNK_DOCS documents or
+    about CHUNK_CHARS characters.
+
+    A builder filing one language at a time finds that language's word forms in its caches
+    (XQuAD with its languages shuffled, one process: 8.1 s in chunks of one language, 9.1 s
+    in chunks of mixed ones). Up to HELD_CHARS characters of input are held back to fill
+    the chunks; past that the largest goes out unfilled.
+    """
+    open_chunks: dict[str, Chunk] = {}
+    held = 0
+    for position, document in enumerate(documents):
+        key = language_of(document)
+        chunk = open_chunks.get(key)
+        if chunk is None:
+            chunk = open_chunks[key] = Chunk(key)
+        chars = len(document.body) + len(document.title)
+        chunk.positions.append(position)
+        chunk.documents.append(document)
+        chunk.chars += chars
+        held += chars
+        if not chunk.full() and held <= HELD_CHARS:
+            continue
+        if not chunk.full():
+            chunk = max(open_chunks.values(), key=lambda c: c.chars)
+        held -= chunk.chars
+        yield open_chunks.pop(chunk.key)
+    yield from open_chunks.values()
+
+
+def language_of(document: Document) -> str:
+    """A document's language as far as chunking needs it: the given one, else its script.
+
+    Identifying the language is the builders' job; the script of a sample costs little.
+    """
+    if document.lang:
+        return analyzers.registry.language_code(document.lang)
+    return f"script {analyzers.detect.dominant_script((document.body or document.title)[:SCRIPT_SAMPLE])}"
 
 
 def fields_of(document: Document) -> tuple[dict[str, object], dict[str, Terms]]:

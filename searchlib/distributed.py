@@ -82,9 +82,11 @@ def add(
         tasks = _tasks(client, documents, partitions, path, index.memory_mb)
         try:
             segments = {}
+            start = 0  # the partitions are in input order: positions run on across them
             for number, future in enumerate(tasks):
                 filed, segment = future.result()
-                ledger.record(number, number, filed)
+                ledger.record(range(start, start + len(filed)), number, filed)
+                start += len(filed)
                 segments[number] = segment
             return segments
         except BaseException:

@@ -9,7 +9,7 @@ import pytest
 
 import searchlib
 from analyzers.names import name_tokens
-from searchlib.building import _fingerprint, fields_of
+from searchlib.building import _fingerprint, chunks, fields_of
 from searchlib.postings import PostingTable
 from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
 from searchlib.storage import open_whoosh
@@ -81,11 +81,14 @@ def numbered(documents: list[searchlib.Document], copies: int) -> list[searchlib
     ]
 
 
-def whoosh_index(path: Path, documents: list[searchlib.Document]) -> Path:
+def whoosh_index(path: Path, *batches: list[searchlib.Document]) -> Path:
+    """Whoosh's own writer given each batch in the order a builder files it (a chunk at a time)."""
     searchlib.Index.create(path).close()
     with open_whoosh(path).writer() as writer:
-        for document in documents:
-            writer.add_document(**whoosh_fields(document))
+        for batch in batches:
+            for chunk in chunks(batch):
+                for document in chunk.documents:
+                    writer.add_document(**whoosh_fields(document))
     return path
 
 
@@ -105,11 +108,12 @@ def test_postings_are_what_whoosh_writes(tmp_path: Path, seed_documents, memory_
 def test_whoosh_merges_our_segments_into_what_it_writes(tmp_path: Path, seed_documents) -> None:
     """Segments searchlib writes are merged by Whoosh's own code (commits, optimize)."""
     documents = numbered([*seed_documents, *EXTRA], 2)
+    halves = documents[: len(documents) // 2], documents[len(documents) // 2 :]
     with searchlib.Index.create(tmp_path / "ours") as ours:
-        for half in (documents[: len(documents) // 2], documents[len(documents) // 2 :]):
+        for half in halves:
             ours.add(half)
         ours.optimize()
-    expected = contents(whoosh_index(tmp_path / "whoosh", documents))
+    expected = contents(whoosh_index(tmp_path / "whoosh", *halves))
     assert contents(tmp_path / "ours") == expected
 
 
