@@ -2,10 +2,11 @@
 
 Every way of adding documents works alike. A :class:`SegmentBuilder` (a Whoosh segment
 writer that takes no lock) files documents into a segment of its own and reports where
-each one went; a :class:`Ledger` reads the reports with each document's place in the
-input to decide which copy of each id wins (the last); :func:`commit` makes the new segments, the superseded copies and the
-replaced documents one commit. The process that commits holds the index's write lock for
-the whole build, so the index the builders compare against cannot change under them.
+each one went; a :class:`Ledger` reads the reports, with each document's place in the
+input, to decide which copy of each id wins (the last); :func:`commit` makes the new
+segments, the superseded copies and the replaced documents one commit. The process that
+commits holds the index's write lock for the whole build, so the index the builders
+compare against cannot change under them.
 
 Documents reach the builders in chunks of one language each, of at most
 :data:`CHUNK_CHARS` characters, and each builder's postings spill to disk past its share

@@ -105,17 +105,20 @@ class Router:
     A worker with room (fewer than DEPTH chunks in flight) takes the first ready chunk of
     its own languages or of a language no worker has had yet, which becomes its own. An
     idle worker with none of those takes the first ready chunk of any language rather
-    than wait.
+    than wait. Once the input has run out, only idle workers take chunks: a chunk queued
+    behind a busy worker could leave another idle at the end.
     """
 
     def __init__(self, jobs: int) -> None:
         self.in_flight = [0] * jobs  # chunks sent to each worker and not yet filed
         self._owners: dict[str, int] = {}
 
-    def assign(self, ready: list[Chunk]) -> Iterator[tuple[int, Chunk]]:
-        """Take a chunk out of ``ready`` for each worker with room, as ``(worker, chunk)``."""
+    def assign(self, ready: list[Chunk], last: bool = False) -> Iterator[tuple[int, Chunk]]:
+        """Take a chunk out of ``ready`` for each worker with room, as ``(worker, chunk)``;
+        ``last``: no chunks will follow those in ``ready``."""
+        depth = 1 if last else DEPTH
         for number, in_flight in enumerate(self.in_flight):
-            place = self._pick(number, ready) if in_flight < DEPTH else None
+            place = self._pick(number, ready) if in_flight < depth else None
             if place is not None:
                 self.in_flight[number] += 1
                 yield number, ready.pop(place)
@@ -173,12 +176,14 @@ class _Workers:
         """Send every chunk, reading READY_CHUNKS ahead to find each worker its own."""
         ready: list[Chunk] = []
         numbers = count()
+        last = False
         while True:
             ready.extend(islice(pending, READY_CHUNKS - len(ready)))
+            last = last or len(ready) < READY_CHUNKS  # the input ran out
             if not ready:
                 return
             sent = False
-            for number, chunk in self._router.assign(ready):
+            for number, chunk in self._router.assign(ready, last):
                 order = next(numbers)
                 self._positions[order] = chunk.positions
                 self._tasks[number].put((order, chunk.documents))

@@ -73,6 +73,18 @@ def test_router_keeps_a_language_with_one_worker_and_lets_no_worker_idle() -> No
     assert ready == []
 
 
+def test_router_queues_nothing_behind_a_busy_worker_once_the_input_ends() -> None:
+    router = Router(2)
+    ready = [Chunk("ru"), Chunk("en"), Chunk("ru"), Chunk("en")]
+    assert [(n, c.key) for n, c in router.assign(ready, last=True)] == [(0, "ru"), (1, "en")]
+    assert [(n, c.key) for n, c in router.assign(ready, last=True)] == []  # both busy
+    router.filed(1)
+    # Worker 1 is idle: it takes its English chunk; the Russian one waits for whoever is idle next.
+    assert [(n, c.key) for n, c in router.assign(ready, last=True)] == [(1, "en")]
+    router.filed(1)
+    assert [(n, c.key) for n, c in router.assign(ready, last=True)] == [(1, "ru")]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_the_last_copy_wins_when_its_chunk_is_filed_first(tmp_path: Path, jobs: int) -> None:
     # The English chunk stays open to the end; the Russian one fills first and holds
