@@ -6,14 +6,15 @@ and looks up each document's field length again. That path was half of searchlib
 indexing time (docs/benchmarks.md). Here a :class:`PostingTable` groups postings by
 field and term as documents are filed (spilling sorted runs to disk past a memory
 bound), and :func:`write_postings` writes each term's list in Whoosh's own format (W3),
-which any Whoosh reads, with three choices the format allows:
+which any Whoosh reads, with four choices the format allows:
 
 - pickle protocol 4 (see :data:`PICKLE_PROTOCOL`);
 - a term in one document keeps its posting in the term index ("inlined", which Whoosh's
   writer means to do but cannot: it calls a method that does not exist);
 - blocks under :data:`COMPRESS_MIN_BYTES` are stored uncompressed, where zlib's set-up
   dominates (on XQuAD, compressing blocks from 512 bytes up took 6% of indexing time for
-  5,316 blocks; from 2 KB up, 1% for 652, and the postings take 5.5 MB instead of 2.8).
+  5,316 blocks; from 2 KB up, 1% for 652, and the postings take 5.5 MB instead of 2.8);
+- the term index hashes its keys with CRC32, not MD5 (see :func:`_hash_with_crc32`).
 
 tests/test_postings.py checks the result against Whoosh's own writer.
 """
@@ -56,6 +57,8 @@ POSTING_BYTES = 130
 TERM_BYTES = 150
 RUN_BATCH = 4096  # entries pickled together in a spilled run
 APPEND_BATCH = 1024  # pieces written to a segment file at once
+HASH_MAGIC = b"HSH3"  # the format tag at the start of a Whoosh hash file, then its hash type
+CRC32 = 1  # that type for CRC32 (crc32(key) & 0xFFFFFFFF; zlib's is unsigned already)
 
 
 class PostingTable:
@@ -147,6 +150,7 @@ def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable
     Terms order as Whoosh requires: Python orders strings by code point, as UTF-8 bytes order.
     """
     terms = fieldwriter._tindex
+    _hash_with_crc32(terms)
     terms._write_hashes = lambda: _write_hash_tables(terms)
     term_file, postings_file = _Appender(terms.dbfile), _Appender(fieldwriter._postfile)
     buckets, hashfn, positions, last = terms.buckets, terms.hashfn, [], terms.lastkey
@@ -178,6 +182,22 @@ def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable
     postings_file.flush()
     terms.index.extend(positions)
     terms.lastkey = last
+
+
+def _hash_with_crc32(terms: OrderedHashWriter) -> None:
+    """Make a new term index hash its keys with CRC32 (hash type 1, which every Whoosh reads).
+
+    Whoosh's default, MD5 through a hex string, was 9% of writing a segment's postings; the
+    hash type is a byte in the file's header, written before any key.
+    """
+    if any(terms.buckets):
+        raise ValueError("the term index has keys already")
+    dbfile = terms.dbfile
+    end = dbfile.tell()
+    dbfile.seek(terms.startoffset + len(HASH_MAGIC))
+    dbfile.write_byte(CRC32)
+    dbfile.seek(end)
+    terms.hashtype, terms.hashfn = CRC32, zlib.crc32
 
 
 class _Appender:
