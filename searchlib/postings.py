@@ -28,7 +28,7 @@ import struct
 import tempfile
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import IO
@@ -70,23 +70,26 @@ class PostingTable:
         self._fields: dict[str, dict[str | bytes, list[Posting]]] = {}
         self._size = 0
         self._runs: list[IO[bytes]] = []
+        self.terms = 0  # terms and postings filed, spilled or not: what writing them will cost
+        self.postings = 0
 
     def add(
-        self, field: str, docnum: int, length: int, postings: Iterable[tuple[str | bytes, float, bytes]]
+        self, field: str, docnum: int, length: int, postings: Sequence[tuple[str | bytes, float, bytes]]
     ) -> None:
         """File one document's ``(term, weight, value)`` postings in ``field``."""
         terms = self._fields.setdefault(field, {})
-        size = 0
+        new_terms, filed = 0, len(postings)
         for term, weight, value in postings:
             posting = (docnum, weight, value, length)
             found = terms.get(term)
             if found is None:
                 terms[term] = [posting]
-                size += TERM_BYTES + POSTING_BYTES
+                new_terms += 1
             else:
                 found.append(posting)
-                size += POSTING_BYTES
-        self._size += size
+        self.terms += new_terms
+        self.postings += filed
+        self._size += new_terms * TERM_BYTES + filed * POSTING_BYTES
         if self._size > self._limit:
             self._spill()
 

@@ -11,6 +11,8 @@ that files all of a language analyzes each of its word forms once and writes eac
 terms once, where workers sharing every language each do both. On XQuAD (12 languages, 4
 copies, 2 jobs) that repeated work was a third of each worker's time. An idle worker
 takes chunks of any language, so a stream of one language keeps every worker busy too.
+Once the input has run out, the router cuts what remains into pieces so that the workers
+end together, each one's writing of its postings included.
 
 On Linux workers are forked, sharing the dictionaries this process has loaded (elsewhere
 they are spawned). A forked worker first closes its copy of the index's write-lock file,
@@ -27,10 +29,12 @@ import queue
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import count, islice
 from pathlib import Path
 
+import attrs
 from whoosh.codec.base import Segment
 
 from searchlib.building import Chunk, Ledger, SegmentBuilder, chunks
@@ -40,6 +44,9 @@ from searchlib.errors import SearchlibError
 POLL_S = 0.5  # how often a worker checks its parent, and the parent its workers
 DEPTH = 2  # chunks sent to a worker and not yet filed: the one it files and the next
 READY_CHUNKS = 8  # chunks read ahead, among which each worker looks for its languages
+MIN_PIECE_S = 0.02  # the least work, in seconds, the last chunks are cut into: more than a hand-over
+DEFAULT_ADD_S = 1e-6  # seconds to file a character, and what it adds to finishing, until
+DEFAULT_GROWTH_S = 0.4e-6  # the workers have reported (XQuAD 1x, one process)
 
 
 def build(path: Path, documents: Iterable[Document], jobs: int, memory_mb: int, ledger: Ledger):
@@ -64,7 +71,10 @@ def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
         with SegmentBuilder(path, memory_mb) as builder:
             while (task := tasks.get()) is not None:
                 order, chunk = task
-                results.put(("filed", number, (order, builder.add(chunk))))
+                started = time.perf_counter()
+                filed = builder.add(chunk)
+                took = time.perf_counter() - started
+                results.put(("filed", number, (order, filed, took, builder.finish_seconds())))
             results.put(("segment", number, builder.finish()))
     except BaseException as error:
         results.put(("error", number, error))
@@ -102,35 +112,133 @@ def _close_lock_files(path: Path) -> None:
 class Router:
     """Which worker files which chunk, keeping each language with one worker if it can.
 
-    A worker with room (fewer than DEPTH chunks in flight) takes the first ready chunk of
-    its own languages or of a language no worker has had yet, which becomes its own. An
-    idle worker with none of those takes the first ready chunk of any language rather
-    than wait. Once the input has run out, only idle workers take chunks: a chunk queued
-    behind a busy worker could leave another idle at the end.
+    While input comes, a worker with room (fewer than DEPTH chunks in flight) takes the
+    first ready chunk of its own languages or of a language no worker has had yet, which
+    becomes its own. An idle worker with none of those takes the first ready chunk of any
+    language rather than wait.
+
+    Once the input has run out, the aim is that all workers end together, and a worker's
+    end includes writing its postings (a fifth to a third of its time, more for a larger
+    vocabulary). So only idle workers take chunks, and each takes half of its fair share
+    of what remains, as estimated from what the workers report: how long chunks of each
+    language took and how long their finish() would take now. The last chunks are cut
+    into smaller pieces that way, and a worker whose finish alone would end after the
+    others have done everything stops taking chunks (it retires: ``(worker, None)``).
     """
 
     def __init__(self, jobs: int) -> None:
-        self.in_flight = [0] * jobs  # chunks sent to each worker and not yet filed
+        self._sent: list[deque[Chunk]] = [deque() for _ in range(jobs)]  # in flight, in order
         self._owners: dict[str, int] = {}
+        self._busy_until = [0.0] * jobs  # when each will have filed what it was sent (monotonic)
+        self._finish = [0.0] * jobs  # each one's finish_seconds(), as it last reported
+        self._rates: dict[str, _Rate] = {}  # by language
+        self._overall = _Rate()
+        self.retired: set[int] = set()
 
-    def assign(self, ready: list[Chunk], last: bool = False) -> Iterator[tuple[int, Chunk]]:
-        """Take a chunk out of ``ready`` for each worker with room, as ``(worker, chunk)``;
-        ``last``: no chunks will follow those in ``ready``."""
-        depth = 1 if last else DEPTH
-        for number, in_flight in enumerate(self.in_flight):
-            place = self._pick(number, ready) if in_flight < depth else None
-            if place is not None:
-                self.in_flight[number] += 1
-                yield number, ready.pop(place)
+    @property
+    def in_flight(self) -> list[int]:
+        return [len(sent) for sent in self._sent]
 
-    def filed(self, number: int) -> None:
-        self.in_flight[number] -= 1
+    def assign(
+        self, ready: list[Chunk], last: bool = False, now: float | None = None
+    ) -> Iterator[tuple[int, Chunk | None]]:
+        """Take a chunk out of ``ready`` for each worker that should have one, as ``(worker,
+        chunk)``, or ``(worker, None)`` to retire it; ``last``: no chunks follow ``ready``."""
+        now = time.monotonic() if now is None else now
+        for number, sent in enumerate(self._sent):
+            if number in self.retired or not ready or len(sent) >= (1 if last else DEPTH):
+                continue
+            if last:
+                share = self._share(number, ready, now)
+                if share < 0:
+                    self.retired.add(number)
+                    yield number, None
+                    continue
+                chunk = self._piece(ready, self._pick_last(number, ready), share)
+            else:
+                place = self._pick(number, ready)
+                if place is None:
+                    continue
+                chunk = ready.pop(place)
+            sent.append(chunk)
+            self._busy_until[number] = max(now, self._busy_until[number]) + self._cost(chunk)[0]
+            yield number, chunk
+
+    def filed(
+        self, number: int, seconds: float = 0.0, finish_seconds: float = 0.0, now: float | None = None
+    ) -> None:
+        """Worker ``number`` filed its oldest chunk in ``seconds``; its finish would take
+        ``finish_seconds`` now."""
+        now = time.monotonic() if now is None else now
+        chunk = self._sent[number].popleft()
+        growth = max(0.0, finish_seconds - self._finish[number])
+        for rate in (self._rates.setdefault(chunk.key, _Rate()), self._overall):
+            rate.seconds += seconds
+            rate.growth += growth
+            rate.chars += chunk.chars
+        self._finish[number] = finish_seconds
+        self._busy_until[number] = now + sum(self._cost(c)[0] for c in self._sent[number])
 
     def _pick(self, number: int, ready: list[Chunk]) -> int | None:
         for place, chunk in enumerate(ready):
             if self._owners.setdefault(chunk.key, number) == number:
                 return place
-        return 0 if ready and self.in_flight[number] == 0 else None
+        return 0 if ready and not self._sent[number] else None
+
+    def _pick_last(self, number: int, ready: list[Chunk]) -> int:
+        """Where in ``ready`` idle worker ``number`` finds its next chunk at the end: a new
+        language first, whose cost is then learnt while there is time to balance it (Chinese
+        costs five times what English does per character), then its own, then any."""
+        for place, chunk in enumerate(ready):
+            if chunk.key not in self._owners:
+                self._owners[chunk.key] = number
+                return place
+        return next((place for place, c in enumerate(ready) if self._owners[c.key] == number), 0)
+
+    def _share(self, number: int, ready: list[Chunk], now: float) -> float:
+        """Seconds of the remaining work that would have idle worker ``number`` end when
+        the others do; negative if its finish alone ends after theirs."""
+        others = [v for v in range(len(self._sent)) if v != number and v not in self.retired]
+        if not others:
+            return float("inf")
+        ends = sum(
+            max(now, self._busy_until[v]) + self._finish[v] + sum(self._cost(c)[1] for c in self._sent[v])
+            for v in others
+        )
+        remaining = sum(sum(self._cost(c)) for c in ready)
+        # Ending together: now + F + share = (ends + remaining - share) / k, for k others.
+        k = len(others)
+        return ((ends + remaining) / k - now - self._finish[number]) * k / (k + 1)
+
+    def _piece(self, ready: list[Chunk], place: int, share: float) -> Chunk:
+        """Take out of ``ready`` the chunk at ``place``, or its first documents if it holds
+        more than half of ``share`` seconds of work (but no less than MIN_PIECE_S)."""
+        chunk = ready[place]
+        seconds = sum(self._cost(chunk))
+        piece_s = max(share / 2, MIN_PIECE_S)
+        if seconds <= piece_s + MIN_PIECE_S:
+            return ready.pop(place)
+        piece, rest = chunk.split(int(chunk.chars * piece_s / seconds))
+        if not rest.documents:  # one large document
+            return ready.pop(place)
+        ready[place] = rest
+        return piece
+
+    def _cost(self, chunk: Chunk) -> tuple[float, float]:
+        """Estimated seconds to file ``chunk``, and how much longer its worker's finish gets."""
+        for rate in (self._rates.get(chunk.key), self._overall):
+            if rate and rate.chars:
+                return chunk.chars * rate.seconds / rate.chars, chunk.chars * rate.growth / rate.chars
+        return chunk.chars * DEFAULT_ADD_S, chunk.chars * DEFAULT_GROWTH_S
+
+
+@attrs.define
+class _Rate:
+    """What filing characters of a language took: seconds, and growth of finish_seconds."""
+
+    seconds: float = 0.0
+    growth: float = 0.0
+    chars: int = 0
 
 
 class _Workers:
@@ -156,8 +264,9 @@ class _Workers:
             process.start()
         try:
             self._send(chunks(documents))
-            for tasks in self._tasks:
-                tasks.put(None)
+            for number, tasks in enumerate(self._tasks):
+                if number not in self._router.retired:
+                    tasks.put(None)
             while len(self._segments) < len(self._processes):
                 self._take(block=True)
             return self._segments
@@ -184,10 +293,13 @@ class _Workers:
                 return
             sent = False
             for number, chunk in self._router.assign(ready, last):
+                sent = True
+                if chunk is None:  # retired: it writes its segment now
+                    self._tasks[number].put(None)
+                    continue
                 order = next(numbers)
                 self._positions[order] = chunk.positions
                 self._tasks[number].put((order, chunk.documents))
-                sent = True
             if not sent:
                 self._take(block=True)
             while self._take(block=False):
@@ -206,8 +318,8 @@ class _Workers:
         if kind == "segment":
             self._segments[number] = payload
         else:
-            order, filed = payload
-            self._router.filed(number)
+            order, filed, seconds, finish_seconds = payload
+            self._router.filed(number, seconds, finish_seconds)
             self._ledger.record(self._positions.pop(order), number, filed)
         return True
 

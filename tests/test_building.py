@@ -85,6 +85,81 @@ def test_router_queues_nothing_behind_a_busy_worker_once_the_input_ends() -> Non
     assert [(n, c.key) for n, c in router.assign(ready, last=True)] == [(1, "ru")]
 
 
+def chunk_of(key: str, documents: int, chars: int = 1_000) -> Chunk:
+    chunk = Chunk(key)
+    for n in range(documents):
+        chunk.positions.append(n)
+        chunk.documents.append(doc(f"{key}{n}", "x" * chars, lang=key))
+        chunk.chars += chars
+    return chunk
+
+
+def simulate(router: Router, ready: list[Chunk], costs: dict[str, tuple[float, float]]) -> list[float]:
+    """When each of two workers would end, filing ``ready`` at the end of the input in
+    virtual time; ``costs``: each language's seconds to file a character, and what a
+    character adds to the worker's finish. Checks every document is filed once."""
+    now, busy_until, finish, retired_at = 0.0, [0.0, 0.0], [0.0, 0.0], {}
+    sent: list[list[Chunk]] = [[], []]
+    filed: list[str] = []
+    expected = sorted(d.id for chunk in ready for d in chunk.documents)
+    while True:
+        for number, chunk in router.assign(ready, last=True, now=now):
+            if chunk is None:
+                retired_at[number] = now
+                continue
+            assert not sent[number]  # at the end, only an idle worker takes a chunk
+            sent[number].append(chunk)
+            busy_until[number] = max(now, busy_until[number]) + chunk.chars * costs[chunk.key][0]
+        busy = [number for number in (0, 1) if sent[number]]
+        if not busy:
+            break
+        number = min(busy, key=lambda n: busy_until[n])
+        now = busy_until[number]
+        chunk = sent[number].pop()
+        filed.extend(d.id for d in chunk.documents)
+        finish[number] += chunk.chars * costs[chunk.key][1]
+        router.filed(number, chunk.chars * costs[chunk.key][0], finish[number], now=now)
+    assert ready == [] and sorted(filed) == expected
+    return [retired_at.get(n, busy_until[n]) + finish[n] for n in (0, 1)]
+
+
+def test_workers_end_together_though_languages_cost_differently() -> None:
+    # Per character: seconds filing it, seconds it adds to writing the postings at the end.
+    costs = {
+        "de": (1.0e-6, 0.4e-6), "ru": (2.0e-6, 0.3e-6), "en": (0.8e-6, 0.3e-6), "ar": (1.2e-6, 0.8e-6),
+        "hi": (1.0e-6, 0.5e-6), "th": (1.5e-6, 1.0e-6), "zh": (2.0e-6, 2.5e-6),
+    }  # fmt: skip
+    ready = [chunk_of(key, 200) for key in costs]
+    ends = simulate(Router(2), ready, costs)
+    # In whole chunks the last, Chinese (0.9 s), would leave one worker idle for most of it.
+    assert abs(ends[0] - ends[1]) < 0.1
+
+
+def test_a_worker_whose_finish_ends_last_takes_no_more_chunks() -> None:
+    costs = {"zh": (2e-6, 6e-6), "en": (0.8e-6, 0.3e-6), "de": (1e-6, 0.4e-6)}
+    sizes = [("zh", 50), ("en", 200), ("de", 200), ("zh", 150), ("en", 100)]
+    ready = [chunk_of(key, documents) for key, documents in sizes]
+    router = Router(2)
+    ends = simulate(router, ready, costs)
+    assert router.retired  # the one writing Chinese's many terms stopped early
+    assert abs(ends[0] - ends[1]) < 0.05
+
+
+def test_a_chunk_splits_into_its_first_documents_and_the_rest() -> None:
+    head, rest = chunk_of("ru", 10).split(3_500)
+    assert [len(head.documents), len(rest.documents)] == [4, 6]
+    assert head.positions == [0, 1, 2, 3] and rest.positions == [4, 5, 6, 7, 8, 9]
+    assert (head.chars, rest.chars, head.key, rest.key) == (4_000, 6_000, "ru", "ru")
+    assert len(chunk_of("ru", 2).split(0)[0].documents) == 1  # one document at least
+
+
+def test_a_last_chunk_of_one_large_document_goes_whole() -> None:
+    router = Router(2)
+    ready = [chunk_of("de", 1, chars=5_000_000)]  # 5 s of work by the default estimate
+    assert [(n, len(c.documents)) for n, c in router.assign(ready, last=True, now=0.0)] == [(0, 1)]
+    assert ready == []
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_the_last_copy_wins_when_its_chunk_is_filed_first(tmp_path: Path, jobs: int) -> None:
     # The English chunk stays open to the end; the Russian one fills first and holds

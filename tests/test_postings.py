@@ -134,5 +134,8 @@ def test_spilled_runs_merge_into_the_same_postings(tmp_path: Path) -> None:
         {(f, t) for f, _, items in postings for t, _, _ in items}
     )
     assert list(spilled.entries()) == expected
+    # What finishing costs, counted as filed: every posting once, a term once per run.
+    assert whole.postings == spilled.postings == sum(len(items) for _, _, items in postings)
+    assert whole.terms == len(expected) < spilled.terms
     spilled.close()
     assert not list(tmp_path.iterdir())  # the runs were anonymous files, gone
