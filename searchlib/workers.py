@@ -31,7 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from itertools import count, islice
+from itertools import islice
 from pathlib import Path
 
 import attrs
@@ -69,12 +69,11 @@ def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
     _close_lock_files(Path(path))
     try:
         with SegmentBuilder(path, memory_mb) as builder:
-            while (task := tasks.get()) is not None:
-                order, chunk = task
+            while (chunk := tasks.get()) is not None:
                 started = time.perf_counter()
                 filed = builder.add(chunk)
                 took = time.perf_counter() - started
-                results.put(("filed", number, (order, filed, took, builder.finish_seconds())))
+                results.put(("filed", number, (filed, took, builder.finish_seconds())))
             results.put(("segment", number, builder.finish()))
     except BaseException as error:
         results.put(("error", number, error))
@@ -166,9 +165,9 @@ class Router:
 
     def filed(
         self, number: int, seconds: float = 0.0, finish_seconds: float = 0.0, now: float | None = None
-    ) -> None:
-        """Worker ``number`` filed its oldest chunk in ``seconds``; its finish would take
-        ``finish_seconds`` now."""
+    ) -> Chunk:
+        """Worker ``number`` filed its oldest chunk (returned: a worker files its chunks in
+        the order sent) in ``seconds``; its finish would take ``finish_seconds`` now."""
         now = time.monotonic() if now is None else now
         chunk = self._sent[number].popleft()
         growth = max(0.0, finish_seconds - self._finish[number])
@@ -178,6 +177,7 @@ class Router:
             rate.chars += chunk.chars
         self._finish[number] = finish_seconds
         self._busy_until[number] = now + sum(self._cost(c)[0] for c in self._sent[number])
+        return chunk
 
     def _pick(self, number: int, ready: list[Chunk]) -> int | None:
         for place, chunk in enumerate(ready):
@@ -249,7 +249,6 @@ class _Workers:
         self._ledger = ledger
         self._segments: dict[int, Segment | None] = {}
         self._router = Router(jobs)
-        self._positions: dict[int, list[int]] = {}  # chunk number → its documents' input positions
         self._processes = [
             context.Process(
                 target=_serve,
@@ -284,7 +283,6 @@ class _Workers:
     def _send(self, pending: Iterator[Chunk]) -> None:
         """Send every chunk, reading READY_CHUNKS ahead to find each worker its own."""
         ready: list[Chunk] = []
-        numbers = count()
         last = False
         while True:
             ready.extend(islice(pending, READY_CHUNKS - len(ready)))
@@ -297,9 +295,7 @@ class _Workers:
                 if chunk is None:  # retired: it writes its segment now
                     self._tasks[number].put(None)
                     continue
-                order = next(numbers)
-                self._positions[order] = chunk.positions
-                self._tasks[number].put((order, chunk.documents))
+                self._tasks[number].put(chunk.documents)
             if not sent:
                 self._take(block=True)
             while self._take(block=False):
@@ -318,9 +314,9 @@ class _Workers:
         if kind == "segment":
             self._segments[number] = payload
         else:
-            order, filed, seconds, finish_seconds = payload
-            self._router.filed(number, seconds, finish_seconds)
-            self._ledger.record(self._positions.pop(order), number, filed)
+            filed, seconds, finish_seconds = payload
+            chunk = self._router.filed(number, seconds, finish_seconds)
+            self._ledger.record(chunk.positions, number, filed)
         return True
 
     def _check_alive(self) -> None:
