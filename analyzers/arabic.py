@@ -3,7 +3,10 @@
 Normalization strips tashkeel and tatweel, unifies أ إ آ ٱ to ا, folds ى to ي and
 ة to ه, and turns Arabic-Indic and Persian digits into ASCII. Stemming removes one
 article/conjunction prefix and then common suffixes, never leaving fewer than two
-letters, so names survive (Snowball's Arabic stemmer turns فيتنام into يتنام).
+letters, so names survive (Snowball's Arabic stemmer turns فيتنام into يتنام). A lone
+و ("and") is taken off only when four letters or more follow it once suffixes are off:
+و begins many stems (وزير "minister", وزيرة, وطن "homeland"), and Lucene's rule made
+وزير زير.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from analyzers.stopwords import stopwords
 _LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 _PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+MIN_STEM_AFTER_WAW = 4
 
 
 def normalize(word: str) -> str:
@@ -26,17 +30,20 @@ def normalize(word: str) -> str:
 
 
 def light_stem(word: str) -> str:
-    """Lucene's ArabicStemmer: one prefix, then any suffixes, keeping ≥ 2 letters."""
+    """Lucene's ArabicStemmer: one prefix, then any suffixes, keeping ≥ 2 letters; a lone
+    و only when a stem of four letters or more follows it, suffixes off."""
+    waw = False
     for prefix in _PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 2:
             word = word[len(prefix) :]
             break
     else:
-        if word.startswith("و") and len(word) > 3:
-            word = word[1:]
+        waw = word.startswith("و")
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
             word = word[: -len(suffix)]
+    if waw and len(word) > MIN_STEM_AFTER_WAW:
+        word = word[1:]
     return word
 
 

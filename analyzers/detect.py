@@ -64,7 +64,7 @@ SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
     "Arabic": ("ar", "fa", "ur"),
     "Devanagari": ("hi", "mr", "ne"),
     "Greek": ("el",),
-    "Han": ("zh",),
+    "Han": ("zh", "ja"),
     "Kana": ("ja",),
     "Hangul": ("ko",),
     "Thai": ("th",),
@@ -126,6 +126,10 @@ def _identify(text: str, candidates: Iterable[str] | None) -> tuple[str | None, 
     langs = list(dict.fromkeys(langs))
     if len(langs) == 1:
         return script, [(langs[0], 1.0)]
+    if script == "Han":
+        # Han characters alone are Chinese or Japanese kanji alike (図書館, 東京): both
+        # readings count; kana, when present, made it Japanese above.
+        return script, [(lang, 1.0 / len(langs)) for lang in langs]
     model_langs = [lang for lang in langs if lang in _model_labels()]
     if not model_langs:
         return script, [(lang, 1.0 / len(langs)) for lang in langs]

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
-from analyzers import arabic
+import simplemma
+
+from analyzers import arabic, russian
 from analyzers.chain import WORD_CACHE_SIZE, Chain
 from analyzers.registry import canonical, chain
 from analyzers.token import Token
@@ -48,7 +51,9 @@ _TRANSLITERATION = str.maketrans({**_CYRILLIC, **_GREEK, **_ARABIC, **_LATIN_EXT
 _MERGED = str.maketrans({"p": "b", "v": "f", "c": "k", "q": "k", "x": "ks"})
 _NOT_LATIN = re.compile("[^a-z]+")
 _SILENT = frozenset("aeiouywh")
-_VOWELS = frozenset("aeiouy")
+# An initial j or y is a vowel glide in most transliterations: Jordan, Иордания and
+# الأردن, Japan and Япония, Yemen, Йемен and اليمن each share a key.
+_INITIAL_VOWELS = frozenset("aeiouyj")
 # Arabic prefixes a name can carry: the article (with a conjunction or preposition), and
 # a lone conjunction or preposition, which is ambiguous (ل in لاوس is the name's own).
 _ARABIC_ARTICLES = ("وال", "بال", "كال", "فال", "لل", "ال")
@@ -68,7 +73,7 @@ def skeleton(latin: str) -> str:
     if not latin:
         return ""
     latin = latin.translate(_MERGED)
-    first = "a" if latin[0] in _VOWELS else latin[0]
+    first = "a" if latin[0] in _INITIAL_VOWELS else latin[0]
     key = [first]
     for ch in latin[1:]:
         if ch not in _SILENT and ch != key[-1]:
@@ -87,6 +92,39 @@ def name_tokens(text: str, lang: str | None, every_word: bool = False) -> list[T
         if not is_bigram:
             tokens.extend(Token(key, position, start, end) for key in word_keys(word, key_lang, every_word))
     return tokens
+
+
+def query_name_keys(text: str, langs: Sequence[str | None], lowercase: bool = False) -> list[str]:
+    """The name keys a query's ``text`` offers, read in ``langs[0]``.
+
+    Capitalized words are names, as in documents. In a query typed all in lowercase
+    (``lowercase``), a word is offered too unless a dictionary of one of ``langs``
+    knows it as a common word: ``jordan`` may be the country, ``car`` and ``city`` are
+    not names (in an index without English, ``car`` would otherwise find ``Кореи``).
+    """
+    key_lang = canonical(langs[0] if langs else None)
+    keys = []
+    for word, _, _, is_bigram in words(text):
+        if is_bigram:
+            continue
+        if lowercase and any(is_common_word(word, canonical(lang)) for lang in langs):
+            continue
+        keys.extend(word_keys(word, key_lang, lowercase))
+    return list(dict.fromkeys(keys))
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def is_common_word(word: str, key_lang: str) -> bool:
+    """Whether ``word`` is a dictionary word of the language, not a name: pymorphy3 tags
+    Russian names; simplemma's dictionaries keep names capitalized (``korea`` → ``Korea``)."""
+    if key_lang == "ru":
+        return russian.is_common_word(word)
+    code = "nb" if key_lang == "no" else key_lang
+    try:
+        known = simplemma.is_known(word, lang=code)
+        return known and not simplemma.lemmatize(word, lang=code)[:1].isupper()
+    except (ValueError, KeyError, OSError):  # a language simplemma has no dictionary for
+        return False
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)

@@ -9,6 +9,8 @@ case forms consistently. Words in other scripts are only folded.
 
 from __future__ import annotations
 
+from functools import cache
+
 import pymorphy3
 from pymorphy3.units import DictionaryAnalyzer
 
@@ -19,6 +21,7 @@ from analyzers.stopwords import stopwords
 _CYRILLIC = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя-")
 _STRESS = dict.fromkeys(map(ord, "\u0300\u0301"))
 _PRONOUN_LIKE = frozenset({"NPRO", "PRCL", "CONJ", "ADVB"})
+_NAME_TAGS = frozenset({"Geox", "Name", "Surn", "Patr", "Orgn", "Trad", "Abbr"})
 
 
 def fold_ru(word: str) -> str:
@@ -26,13 +29,27 @@ def fold_ru(word: str) -> str:
     return fold(word).translate(_STRESS)
 
 
+@cache
+def morph() -> pymorphy3.MorphAnalyzer:
+    """pymorphy3's analyzer, loaded once (its dictionaries take a third of a second)."""
+    return pymorphy3.MorphAnalyzer(lang="ru", result_type=None)
+
+
+def is_common_word(word: str) -> bool:
+    """Whether pymorphy3's dictionary knows ``word`` as something other than a name."""
+    parses = morph().parse(fold_ru(word))
+    stack = parses[0][4]
+    known = len(stack) == 1 and isinstance(stack[0][0], DictionaryAnalyzer)
+    return known and not any(_NAME_TAGS & parse[1].grammemes for parse in parses[:1])
+
+
 def make() -> Chain:
-    morph = pymorphy3.MorphAnalyzer(lang="ru", result_type=None)
+    morph_ = morph()
 
     def lemma(word: str) -> str:
         if not _CYRILLIC.issuperset(word):
             return word.replace("ё", "е")
-        parses = morph.parse(word)  # (word, tag, normal_form, score, methods_stack) tuples
+        parses = morph_.parse(word)  # (word, tag, normal_form, score, methods_stack) tuples
         stack = parses[0][4]
         if len(stack) > 1 or not isinstance(stack[0][0], DictionaryAnalyzer):
             guess = next((p for p in parses if p[1].POS == "NOUN"), parses[0])

@@ -1,4 +1,4 @@
-"""Conflation quality of the Russian and Norwegian analyzers on UD gold lemmas.
+"""Conflation quality of the Russian, Norwegian and Arabic analyzers on UD gold lemmas.
 
 Over the distinct lowercased forms of a treebank file (each with its most frequent
 gold lemma), each form analyzed alone: recall = share of same-lemma pairs that get
@@ -19,19 +19,23 @@ import pymorphy3
 import snowballstemmer
 
 import analyzers
+from analyzers import arabic
 from benchmarks.common import SHARED_DATA, write_results
 
-TREEBANKS = {"ru": "ru_gsd", "no": "no_bokmaal"}
+TREEBANKS = {"ru": "ru_gsd", "no": "no_bokmaal", "ar": "ar_pud"}
+SNOWBALL = {"ru": "russian", "no": "norwegian", "ar": "arabic"}
 
 
-def gold_lemmas(path: Path) -> dict[str, str]:
-    """Each distinct lowercased form with its most frequent gold lemma."""
+def gold_lemmas(path: Path, lang: str = "") -> dict[str, str]:
+    """Each distinct lowercased form with its most frequent gold lemma (Arabic lemmas
+    normalized as the analyzer normalizes, so spelling variants of one lemma stay one)."""
+    lemma_form = arabic.normalize if lang == "ar" else str
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     with path.open(encoding="utf-8") as rows:
         next(rows)
         for row in rows:
             form, lemma, _ = row.rstrip("\n").split("\t")
-            counts[form.lower()][lemma.lower()] += 1
+            counts[form.lower()][lemma_form(lemma.lower())] += 1
     return {form: lemmas.most_common(1)[0][0] for form, lemmas in counts.items()}
 
 
@@ -69,7 +73,7 @@ def searchlib_term(lang: str) -> Callable[[str], str]:
 
 
 def snowball_term(lang: str) -> Callable[[str], str]:
-    stemmer = snowballstemmer.stemmer({"ru": "russian", "no": "norwegian"}[lang])
+    stemmer = snowballstemmer.stemmer(SNOWBALL[lang])
     return lambda form: stemmer.stemWord(form)
 
 
@@ -87,7 +91,7 @@ def main() -> None:
 
     figures: dict[str, dict[str, dict[str, float]]] = {}
     for lang, treebank in TREEBANKS.items():
-        gold = gold_lemmas(args.data / f"{treebank}-{args.split}.tsv")
+        gold = gold_lemmas(args.data / f"{treebank}-{args.split}.tsv", lang)
         rows = {"snowball": conflation(gold, snowball_term(lang))}
         if lang == "ru":
             rows["pymorphy3 first parse"] = conflation(gold, pymorphy_term())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from bisect import bisect_left
-from collections.abc import Set
+from collections.abc import Iterable, Set
 
 import attrs
 
@@ -41,16 +41,27 @@ def snippet(
     first = _best_window_start(tokens, hits, window)
     chosen = tokens[first : first + window]
     start, end = chosen[0].start, chosen[-1].end
-    marked = [t for t in chosen if t.term in terms]
     pieces, cursor = [], start
-    for token in marked:
-        pieces.append(html.escape(text[cursor : token.start]))
-        pieces.append(OPEN + html.escape(text[token.start : token.end]) + CLOSE)
-        cursor = token.end
+    for span_start, span_end in _merged_spans(t for t in chosen if t.term in terms):
+        pieces.append(html.escape(text[cursor:span_start]))
+        pieces.append(OPEN + html.escape(text[span_start:span_end]) + CLOSE)
+        cursor = span_end
     pieces.append(html.escape(text[cursor:end]))
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text.rstrip()) else ""
     return prefix + "".join(pieces).replace("\n", " ") + suffix
+
+
+def _merged_spans(tokens: Iterable[analyzers.Token]) -> list[tuple[int, int]]:
+    """The character spans to mark, overlapping or touching ones merged: the bigrams 图书
+    and 书馆 of 图书馆 are one highlight, not 图书 then 书 again."""
+    spans: list[tuple[int, int]] = []
+    for token in tokens:
+        if spans and token.start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], token.end))
+        else:
+            spans.append((token.start, token.end))
+    return spans
 
 
 def _best_window_start(tokens: list[analyzers.Token], hits: list[int], window: int) -> int:

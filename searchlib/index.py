@@ -22,9 +22,9 @@ from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 import analyzers
-from searchlib import building, query, workers
+from searchlib import building, matching, query, syntax, workers
 from searchlib import highlight as highlighting
-from searchlib.building import AddResult, Ledger, decode
+from searchlib.building import AddResult, Ledger
 from searchlib.documents import Document
 from searchlib.errors import IndexLockedError, IndexNotFoundError, SearchlibError
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
@@ -34,7 +34,6 @@ from searchlib.storage import INDEX_NAME, DurableFileStorage, open_whoosh
 MEMORY_MB = 256  # the default for Index.memory_mb
 LOCK_TIMEOUT_S = 30.0
 NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
-TIE_MARGIN = 10  # extra hits fetched so that ties at the cut are ordered by id
 
 
 @attrs.frozen
@@ -142,9 +141,11 @@ class Index:
             segments.update(build_segments(ledger))
         return ledger.result()
 
-    def delete(self, ids: Iterable[str]) -> int:
-        """Delete documents by id; returns how many were found."""
-        ids = list(ids)
+    def delete(self, ids: str | Iterable[str]) -> int:
+        """Delete documents by id (one id, or several); returns how many were found."""
+        ids = [ids] if isinstance(ids, str) else list(ids)
+        if not all(isinstance(doc_id, str) for doc_id in ids):
+            raise TypeError("delete takes a document id or an iterable of ids (str)")
         searcher = self._current_searcher()
         found = [doc_id for doc_id in ids if searcher.document_number(id=doc_id) is not None]
         if found:
@@ -188,67 +189,60 @@ class Index:
     ) -> list[Hit]:
         """The ``limit`` best documents for ``text``; ``lang=None``: its language is unknown.
 
-        ``cross_script`` also matches names written in other scripts (``АСЕАН`` finds
-        ``ASEAN`` and ``آسيان``), ranked below matches in the query's own language.
-        ``highlight=False`` leaves snippets empty, for callers that only need the ranking.
+        ``text`` is in the query language of docs/usage.md (words, phrases, AND/OR/NOT,
+        field filters). The hits are exactly the first ``limit`` of the whole ranking:
+        by score, then date (newest first), then id. ``cross_script`` also matches names
+        written in other scripts (``АСЕАН`` finds ``ASEAN`` and ``آسيان``), weighted
+        below matches in the query's own language. ``highlight=False`` leaves snippets
+        empty, for callers that only need the ranking.
         Raises :class:`searchlib.QueryError` for a query that cannot be run.
         """
         if limit < 1:
             raise query.QueryError(f"limit must be at least 1, not {limit}")
-        parsed = query.parse(text)
+        node = query.parse(text)
+        if node is None:
+            return []
         snapshot = self._snapshot()
-        searcher, languages = snapshot.searcher, list(snapshot.language_counts)
-        weights = query.language_weights(parsed, languages, lang, self.ranking)
-        combined, readings = query.build(parsed, weights, self.ranking)
-        names = mask = query.q.NullQuery
-        if cross_script and NAMES in searcher.schema and self.ranking.names_weight > 0:
+        searcher, documents = snapshot.searcher, snapshot.documents
+        languages = list(documents.languages)
+        weights = query.language_weights(node, languages, lang, self.ranking)
+        read_codes = [code for code in languages if analyzers.canonical(code) in weights]
+        name_keys = None
+        if (
+            cross_script
+            and NAMES in searcher.schema
+            and self.ranking.names_weight > 0
+            and len(read_codes) < len(languages)
+        ):
             most = max(NAMES_MIN_DF_CUTOFF, int(self.ranking.names_max_df * searcher.doc_count()))
-            names, mask = query.build_names(
-                parsed, weights, languages, lambda key: searcher.doc_frequency(NAMES, key) <= most
+            name_keys = query.name_keys_of(
+                node, weights, lambda key: searcher.doc_frequency(NAMES, key) <= most
             )
-            readings[NAMES] = names
-        marked = _MarkedTerms(readings)
-        return [
-            Hit(
-                id=stored["id"],
-                score=round(score, 6),
-                title=stored.get("title", ""),
-                lang=stored["lang"],
-                snippet=marked.snippet(stored) if highlight else "",
-                date=stored.get("date"),
-                source=stored.get("source"),
+        read_docs = frozenset().union(*(documents.languages[code] for code in read_codes))
+        readings: dict[syntax.Words, query.Reading] = {}
+
+        def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
+            if leaf not in readings:
+                readings[leaf] = query.read(leaf, weights, self.ranking, name_keys)
+            return matching.reading_scores(readings[leaf], searcher, self.ranking.names_weight, read_docs)
+
+        scores = matching.evaluate(node, documents, leaf_scores)
+        marked = _MarkedTerms([readings[leaf] for leaf in syntax.text_leaves(node) if leaf in readings])
+        hits = []
+        for score, docnum in matching.ranked(scores, limit, documents):
+            stored = searcher.stored_fields(docnum)
+            hits.append(
+                Hit(
+                    id=stored["id"],
+                    score=round(score, 6),
+                    title=stored.get("title", ""),
+                    lang=stored["lang"],
+                    snippet=marked.snippet(stored) if highlight else "",
+                    date=stored.get("date"),
+                    source=stored.get("source"),
+                )
             )
-            for score, stored in self._ranked(searcher, combined, names, mask, limit)
-        ]
-
-    def _ranked(
-        self,
-        searcher: Searcher,
-        main: query.q.Query,
-        names: query.q.Query,
-        mask: query.q.Query,
-        limit: int,
-    ) -> list[tuple[float, dict]]:
-        """(score, stored fields), best first: the language readings' hits, merged with
-        the name-key hits from other languages scaled so the best of them scores
-        ``names_weight`` times the best same-language hit: same-language matches lead.
-
-        Equal scores are ordered by document id, not by where a document sits in the
-        index, so an index built in parallel ranks exactly like one built serially.
-        """
-        ranked: list[tuple[float, int]] = []
-        if main is not query.q.NullQuery:
-            ranked = _top(searcher, main, limit)
-        if names is not query.q.NullQuery:
-            masked = {} if mask is query.q.NullQuery else {"mask": mask}
-            extra = _top(searcher, names, limit, **masked)
-            if extra:
-                ceiling = ranked[0][0] * self.ranking.names_weight if ranked else extra[0][0]
-                scale = ceiling / extra[0][0] if extra[0][0] > 0 else 0.0
-                ranked += [(score * scale, docnum) for score, docnum in extra]
-        scored = [(score, searcher.stored_fields(docnum)) for score, docnum in ranked]
-        scored.sort(key=lambda pair: (-round(pair[0], 9), pair[1]["id"]))
-        return scored[:limit]
+        return hits
 
     def _current_searcher(self) -> Searcher:
         return self._snapshot().searcher
@@ -271,10 +265,10 @@ class Index:
             return current
         weighting = LanguageBM25F(self.ranking, {})
         searcher = self._whoosh.searcher(weighting=weighting)
-        reader = searcher.reader()
-        counts = {decode(t): reader.doc_frequency("lang", t) for t in reader.lexicon("lang")}
+        documents = matching.Documents(searcher)
+        counts = {code: len(docs) for code, docs in documents.languages.items()}
         weighting.field_docs = _field_docs(counts)
-        fresh = self._threads.snapshot = _Snapshot(searcher, counts, self._ranking_generation)
+        fresh = self._threads.snapshot = _Snapshot(searcher, counts, self._ranking_generation, documents)
         with self._lock:
             if current is not None:
                 self._snapshots.discard(current)
@@ -308,6 +302,7 @@ class _Snapshot:
     searcher: Searcher
     language_counts: dict[str, int]
     generation: int  # of the ranking it scores with
+    documents: matching.Documents
 
 
 class _Writer:
@@ -343,33 +338,19 @@ class _Writer:
             ) from error
 
 
-def _top(searcher: Searcher, q: query.q.Query, limit: int, **options: object) -> list[tuple[float, int]]:
-    """The ``limit`` best (score, docnum), plus every hit tied with the last of them."""
-    fetch = limit + TIE_MARGIN
-    while True:
-        found = [(float(r.score), r.docnum) for r in searcher.search(q, limit=fetch, **options)]
-        if len(found) < fetch or round(found[-1][0], 9) != round(found[limit - 1][0], 9):
-            return found
-        fetch *= 2
-
-
 class _MarkedTerms:
     """A search's terms to mark in snippets, collected once per language, not per hit."""
 
-    def __init__(self, readings: dict[str, query.q.Query]) -> None:
-        self._readings = readings
+    def __init__(self, readings: list[query.Reading]) -> None:
         self._terms: dict[str, set[str]] = {}
-        names = readings.get(NAMES)
-        self._name_keys = {t for f, t in names.iter_all_terms() if f == NAMES} if names else set()
+        for reading in readings:
+            for key, terms in reading.terms.items():
+                self._terms.setdefault(key, set()).update(terms)
+        self._name_keys = {term.text for reading in readings for term in reading.names}
 
     def snippet(self, stored: dict) -> str:
-        key = analyzers.canonical(stored["lang"])
-        if key not in self._terms:
-            reading, suffix = self._readings.get(key), "_" + key
-            self._terms[key] = (
-                {t for f, t in reading.iter_all_terms() if f.endswith(suffix)} if reading else set()
-            )
-        return highlighting.snippet(stored.get("body", ""), stored["lang"], self._terms[key], self._name_keys)
+        terms = self._terms.get(analyzers.canonical(stored["lang"]), set())
+        return highlighting.snippet(stored.get("body", ""), stored["lang"], terms, self._name_keys)
 
 
 def exists(path: Path) -> bool:

@@ -1,0 +1,209 @@
+"""Exact evaluation of a parsed query: boolean logic over documents, every match scored.
+
+Whoosh's collectors prune with block-quality bounds, which drop documents that belong
+in the top hits under a filter (``IntersectionMatcher.skip_to_quality``), and they score
+a filter like a word. Here each free-text leaf's postings are read into a dict of
+document number → score, filters into sets, and the tree combines them: AND intersects,
+OR unites, NOT subtracts; scores add up over the leaves that matched; filters add
+nothing. Every matching document is scored, so the top k are exactly the first k of the
+whole ranking, in one total order: score, then date (newest first), then id.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import cached_property
+from heapq import nlargest
+
+from whoosh import query as q
+from whoosh.searching import Searcher
+
+from searchlib import syntax
+from searchlib.building import decode
+from searchlib.query import Reading
+
+Scores = dict[int, float]
+MAX_PREFIX_TERMS = 1000  # a prefix matches at most its most frequent terms
+SCORE_DIGITS = 6  # scores are ranked, and shown, to this many decimals
+
+
+class Documents:
+    """Sets of a searcher's live documents, computed once per snapshot of the index."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self._languages: dict[str, frozenset[int]] | None = None
+        self._keys: dict[int, tuple[float, str]] = {}
+        self._dated: dict[str, tuple[list[datetime], list[int]]] = {}
+        self._date_of: dict[int, float] | None = None
+
+    @cached_property
+    def universe(self) -> frozenset[int]:
+        return frozenset(self.searcher.reader().all_doc_ids())
+
+    @property
+    def languages(self) -> dict[str, frozenset[int]]:
+        """Live documents per language code (deleted ones are not in postings)."""
+        if self._languages is None:
+            reader = self.searcher.reader()
+            found = {
+                decode(term): frozenset(reader.postings("lang", term).all_ids())
+                for term in reader.lexicon("lang")
+            }
+            self._languages = {code: docs for code, docs in found.items() if docs}
+        return self._languages
+
+    def matching(self, node: syntax.Match | syntax.Period) -> frozenset[int]:
+        """The documents a filter admits."""
+        if isinstance(node, syntax.Match) and node.field == "lang":
+            return self.languages.get(node.value, frozenset())
+        if node.field not in self.searcher.schema:
+            return frozenset()
+        if isinstance(node, syntax.Match):
+            return frozenset(q.Term(node.field, node.value).docs(self.searcher))
+        dates, docnums = self.dated(node.field)
+        low = 0 if node.start is None else bisect_left(dates, node.start)
+        high = len(dates) if node.end is None else bisect_left(dates, node.end)
+        return frozenset(docnums[low:high])
+
+    def dated(self, field: str) -> tuple[list[datetime], list[int]]:
+        """The dates of ``field`` in order, and the documents that have them, read once from
+        its full-precision terms: Whoosh's own range query unites its trie terms' postings
+        through nested binary matchers, a second per range on ten thousand documents."""
+        if field not in self._dated:
+            reader, schema = self.searcher.reader(), self.searcher.schema[field]
+            pairs = sorted(
+                (schema.from_bytes(term), docnum)
+                for term in schema.sortable_terms(reader, field)
+                for docnum in reader.postings(field, term).all_ids()
+            )
+            self._dated[field] = ([date for date, _ in pairs], [docnum for _, docnum in pairs])
+        return self._dated[field]
+
+    def order_keys(self, docnums: Iterable[int]) -> dict[int, tuple[float, str]]:
+        """(minus the date's timestamp, or +inf if undated; id) per document: ties order."""
+        if self._date_of is None:
+            dates, numbers = self.dated("date") if "date" in self.searcher.schema else ([], [])
+            self._date_of = dict(zip(numbers, (-date.timestamp() for date in dates), strict=True))
+        stored, date_of = self.searcher.stored_fields, self._date_of
+        for docnum in docnums:
+            if docnum not in self._keys:
+                self._keys[docnum] = (date_of.get(docnum, float("inf")), stored(docnum)["id"])
+        return self._keys
+
+
+def evaluate(
+    node: syntax.Node, documents: Documents, leaf_scores: Callable[[syntax.Words], Scores | None]
+) -> Scores:
+    """Every document ``node`` matches, with its score."""
+    return _evaluate(node, documents, leaf_scores) or {}
+
+
+def _evaluate(node, documents, leaf_scores) -> Scores | None:
+    """None stands for a clause with nothing in it to search for (a lone stopword), which
+    leaves the clauses around it as they are."""
+    if isinstance(node, syntax.Words):
+        return leaf_scores(node)
+    if isinstance(node, (syntax.Match, syntax.Period)):
+        return dict.fromkeys(documents.matching(node), 0.0)
+    if isinstance(node, syntax.Not):
+        return _conjunction([], [node.item], documents, leaf_scores)
+    if isinstance(node, syntax.Maybe):
+        required = _evaluate(node.required, documents, leaf_scores)
+        optional = _evaluate(node.optional, documents, leaf_scores) or {}
+        if required is None:
+            return optional or None
+        return {docnum: score + optional.get(docnum, 0.0) for docnum, score in required.items()}
+    if isinstance(node, syntax.And):
+        positive = [item for item in node.items if not isinstance(item, syntax.Not)]
+        negative = [item.item for item in node.items if isinstance(item, syntax.Not)]
+        return _conjunction(positive, negative, documents, leaf_scores)
+    results = [r for r in (_evaluate(item, documents, leaf_scores) for item in node.items) if r is not None]
+    if not results:
+        return None
+    union: Scores = dict(results[0])
+    for result in results[1:]:
+        for docnum, score in result.items():
+            union[docnum] = union.get(docnum, 0.0) + score
+    return union
+
+
+def _conjunction(positive, negative, documents, leaf_scores) -> Scores | None:
+    musts = [r for r in (_evaluate(item, documents, leaf_scores) for item in positive) if r is not None]
+    excluded = [r for r in (_evaluate(item, documents, leaf_scores) for item in negative) if r is not None]
+    if not musts and not excluded:
+        return None
+    if musts:
+        smallest = min(musts, key=len)
+        result = {
+            docnum: sum(must[docnum] for must in musts)
+            for docnum in smallest
+            if all(docnum in must for must in musts)
+        }
+    else:
+        result = dict.fromkeys(documents.universe, 0.0)
+    for scores in excluded:
+        for docnum in scores.keys() & result.keys():
+            del result[docnum]
+    return result
+
+
+def reading_scores(
+    reading: Reading, searcher: Searcher, names_scale: float, names_excluded: frozenset[int]
+) -> Scores | None:
+    """A leaf's score per document: its readings' BM25F, a prefix's boost, and its name
+    keys' BM25 times ``names_scale`` for documents outside ``names_excluded``."""
+    if reading.is_empty():
+        return None
+    scores: Scores = {}
+    context = searcher.context()
+    for part in reading.parts:
+        _add(scores, part.matcher(searcher, context))
+    for prefix in reading.prefixes:
+        for docnum in _prefix_docs(searcher, prefix):
+            scores[docnum] = scores.get(docnum, 0.0) + prefix.boost
+    for name in reading.names:
+        _add(scores, name.matcher(searcher, context), names_scale, names_excluded)
+    return scores
+
+
+def _add(scores: Scores, matcher, scale: float = 1.0, excluded: frozenset[int] = frozenset()) -> None:
+    get = scores.get
+    while matcher.is_active():
+        docnum = matcher.id()
+        if docnum not in excluded:
+            scores[docnum] = get(docnum, 0.0) + matcher.score() * scale
+        matcher.next()
+
+
+def _prefix_docs(searcher: Searcher, prefix: q.Prefix) -> set[int]:
+    """Documents holding any of the prefix's :data:`MAX_PREFIX_TERMS` most frequent terms."""
+    reader = searcher.reader()
+    if prefix.fieldname not in reader.indexed_field_names():
+        return set()
+    terms = nlargest(
+        MAX_PREFIX_TERMS,
+        ((info.doc_frequency(), term) for term, info in reader.iter_prefix(prefix.fieldname, prefix.text)),
+    )
+    docs: set[int] = set()
+    for _, term in terms:
+        docs.update(reader.postings(prefix.fieldname, term).all_ids())
+    return docs
+
+
+def ranked(scores: Scores, limit: int, documents: Documents) -> list[tuple[float, int]]:
+    """The first ``limit`` (score, docnum) of the whole ranking: by score (to 6 decimals),
+    then newest date, then id; documents tied with the last are all weighed for its place."""
+    if len(scores) > limit:
+        floor = round(heapq.nlargest(limit, scores.values())[-1], SCORE_DIGITS)
+        candidates = [
+            (docnum, score) for docnum, score in scores.items() if round(score, SCORE_DIGITS) >= floor
+        ]
+    else:
+        candidates = list(scores.items())
+    keys = documents.order_keys(docnum for docnum, _ in candidates)
+    candidates.sort(key=lambda pair: (-round(pair[1], SCORE_DIGITS), keys[pair[0]]))
+    return [(score, docnum) for docnum, score in candidates[:limit]]
