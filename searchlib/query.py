@@ -24,6 +24,7 @@ from searchlib.schema import NAMES, body_field, title_field
 from searchlib.syntax import QueryError
 
 MAX_QUERY_WORDS = 1024
+COMMON_WORDS_FALLBACK = "en"
 
 __all__ = ["MAX_QUERY_WORDS", "QueryError", "Reading", "language_weights", "parse", "read"]
 
@@ -136,8 +137,10 @@ def name_keys_of(
     top = max(weights, key=weights.__getitem__) if weights else None
     lowercase = not any(word[:1].isupper() for word in text.split())
     # The dictionaries that may know a lowercase word as a common one: the language the
-    # query is read in, and the language it looks like, which the index may not hold.
-    langs = list(dict.fromkeys([top, analyzers.detect_language(text)] if lowercase else [top]))
+    # query is read in, and English, the commonest language of queries an index may not
+    # hold. (Not whatever language the text looks like: each dictionary costs a fraction
+    # of a second to load, and odd text would load one after another.)
+    langs = list(dict.fromkeys([top, COMMON_WORDS_FALLBACK] if lowercase else [top]))
 
     def keys(leaf: syntax.Words) -> list[str]:
         if leaf.kind != "word":  # a phrase or a prefix is meant as written

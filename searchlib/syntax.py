@@ -172,10 +172,15 @@ def _phrase(raw: str, field: str | None) -> Words:
     return Words(body, field, "phrase", int(slop) if slop.isdigit() else 0)
 
 
-def _bare(raw: str, field: str | None) -> Words:
+def _bare(raw: str, field: str | None) -> Node:
+    """A token as typed: a prefix, a word, or, when it holds several words (``Vietnam-Laos``,
+    or a run of Thai or Chinese, cut into bigrams), those words as alternatives."""
     if raw.endswith("*") and raw.rstrip("*"):
         return Words(raw.rstrip("*"), field, "prefix")
-    return Words(raw, field)
+    parts = [word for word, *_ in analyzers.words(raw)]
+    if len(parts) <= 1:
+        return Words(raw, field)
+    return Or(tuple(Words(part, field) for part in parts))
 
 
 def _fielded(name: str, value: str) -> Node:

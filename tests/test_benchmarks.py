@@ -99,6 +99,7 @@ def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
     rows = {
         "ru_gsd": [("Лаос", "Лаос"), ("Лаоса", "Лаос"), ("столы", "стол"), ("стола", "стол")],
         "no_bokmaal": [("husene", "hus"), ("huset", "hus"), ("flommene", "flom"), ("flommen", "flom")],
+        "ar_pud": [("الوزير", "وزير"), ("وزير", "وزير"), ("للكتاب", "كتاب"), ("كتاب", "كتاب")],
     }
     for name, pairs in rows.items():
         lines = ["form\tlemma\tupos", *(f"{form}\t{lemma}\tNOUN" for form, lemma in pairs)]
@@ -109,3 +110,4 @@ def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
     results = json.loads(out_file.read_text())["results"]
     assert results["ru"]["searchlib"]["f1"] == 1.0
     assert results["no"]["searchlib"]["f1"] == 1.0
+    assert results["ar"]["searchlib"]["f1"] == 1.0

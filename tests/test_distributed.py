@@ -55,7 +55,7 @@ def test_the_cluster_is_real(client) -> None:
 
 
 @needs_xquad
-def test_sharded_ranking_equals_one_process_for_every_benchmark_question(
+def test_sharded_ranking_equals_one_process_for_benchmark_questions(
     client, xquad_docs, tmp_path: Path
 ) -> None:
     sharded = distributed.build_index(xquad_docs, tmp_path / "dask", client, partitions=5)
@@ -64,6 +64,9 @@ def test_sharded_ranking_equals_one_process_for_every_benchmark_question(
     assert len(sharded._whoosh._segments()) == 5  # one segment per partition, searched together
     questions = [q["text"] for q in read_jsonl(XQUAD / "queries.jsonl") if xquad_split(q["id"]) == "heldout"]
     assert len(questions) > 6000
+    # Every fourth question keeps the suite within its time; benchmarks/bench_distributed.py
+    # checks every question.
+    questions = questions[::4]
     halves = [questions[0::2], questions[1::2]]  # compared in two processes, to halve the wait
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(2, mp_context=context) as pool:
