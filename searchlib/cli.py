@@ -1,6 +1,7 @@
 """The ``searchlib`` command: index files, query, look at analysis and statistics.
 
-Exit status: 0 on success, 1 when some input was skipped, 2 on a usage or user error.
+Exit status, as grep's: 0 on success, 1 when a query found nothing or some input was
+skipped, 2 on a usage or user error.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import analyzers
 from searchlib import paths
 from searchlib.documents import Document
 from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, SearchlibError, exists
-from searchlib.loading import MAX_FILE_BYTES, Skipped, load_paths
+from searchlib.loading import MAX_FILE_BYTES, Skipped, load_paths, parse_bytes
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
+EXIT_NOTHING_FOUND = 1
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TITLE_CHARS = 100
 _EM = re.compile(r"<em>(.*?)</em>")
 
@@ -45,12 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="searchlib", description="Multilingual full-text search.")
+    parser.add_argument("--version", action="version", version=f"searchlib {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_index(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--index",
-            type=Path,
+            type=_index_dir,
             default=None,
             help=f"index directory (default: ${paths.ENV_INDEX}, else {paths.default_index()})",
         )
@@ -61,17 +65,28 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     index = commands.add_parser("index", help="add files (.txt, .jsonl, directories) to the index")
-    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="files and directories; - reads standard input"
+    )
+    index.add_argument(
+        "--format",
+        choices=["jsonl", "text"],
+        default="jsonl",
+        help="what standard input (-) holds: JSONL documents (default) or one text document",
+    )
+    index.add_argument(
+        "--hidden", action="store_true", help="also index hidden files and directories (.name)"
+    )
     index.add_argument(
         "--lock-timeout",
-        type=float,
+        type=_non_negative_float,
         default=LOCK_TIMEOUT_S,
         metavar="SECONDS",
         help=f"how long to wait for another process writing to the index (default: {LOCK_TIMEOUT_S:g})",
     )
     index.add_argument(
         "--max-file-mb",
-        type=float,
+        type=_positive_float,
         default=MAX_FILE_BYTES / 1e6,
         metavar="MB",
         help=f"skip (and report) files larger than this (default: {MAX_FILE_BYTES / 1e6:g})",
@@ -108,10 +123,18 @@ def _parser() -> argparse.ArgumentParser:
     index.set_defaults(run=run_index)
 
     query = commands.add_parser("query", help="search the index")
-    query.add_argument("text", metavar="TEXT")
+    query.add_argument("text", nargs="+", metavar="TEXT", help="the query; several words are joined")
     query.add_argument("--limit", type=_positive, default=10, metavar="N")
-    query.add_argument("--lang", default=None, metavar="L", help="the query's language, if known")
+    query.add_argument(
+        "--lang", type=_language, default=None, metavar="L", help="the query's language, if known"
+    )
     query.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    query.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="mark matches in bold: on a terminal (auto, unless $NO_COLOR is set), always, never",
+    )
     query.add_argument(
         "--no-cross-script",
         action="store_true",
@@ -121,8 +144,8 @@ def _parser() -> argparse.ArgumentParser:
     query.set_defaults(run=run_query)
 
     analyze = commands.add_parser("analyze", help="show the terms an analyzer makes of TEXT")
-    analyze.add_argument("text", metavar="TEXT")
-    analyze.add_argument("--lang", default=None, metavar="L", help="default: detected")
+    analyze.add_argument("text", nargs="+", metavar="TEXT")
+    analyze.add_argument("--lang", type=_language, default=None, metavar="L", help="default: detected")
     analyze.add_argument("--json", action="store_true")
     analyze.set_defaults(run=run_analyze)
 
@@ -130,7 +153,60 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     with_index(stats)
     stats.set_defaults(run=run_stats)
+
+    delete = commands.add_parser("delete", help="delete documents by id")
+    delete.add_argument("ids", nargs="+", metavar="ID")
+    with_index(delete)
+    delete.set_defaults(run=run_delete)
+
+    optimize = commands.add_parser("optimize", help="merge the index's segments into one")
+    with_index(optimize)
+    optimize.set_defaults(run=run_optimize)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("searchlib")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _index_dir(value: str) -> Path:
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must name a directory, not an empty string")
+    return Path(value)
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, not {value!r}")
+    return number
+
+
+def _non_negative_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number ≥ 0, not {value!r}")
+    return number
+
+
+def _language(value: str) -> str:
+    from searchlib.documents import to_language
+
+    try:
+        return to_language(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive(value: str) -> int:
@@ -148,9 +224,12 @@ def _positive(value: str) -> int:
 
 def run_index(args: argparse.Namespace) -> int:
     path = _index_path(args)
+    missing = [str(p) for p in args.paths if str(p) != "-" and not p.exists() and not p.is_symlink()]
+    if missing:  # before any index is created
+        raise SearchlibError(f"{missing[0]}: no such file or directory")
     started = time.perf_counter()
     skipped: list[Skipped] = []
-    documents = _documents(load_paths(args.paths, max_bytes=int(args.max_file_mb * 1e6)), skipped)
+    documents = _documents(_load(args), skipped)
     with _dask_client(args.dask) as client, Index.open(path) if exists(path) else Index.create(path) as index:
         index.lock_timeout = args.lock_timeout
         index.memory_mb = args.memory_mb
@@ -173,6 +252,19 @@ def run_index(args: argparse.Namespace) -> int:
     return EXIT_SKIPPED if skipped else EXIT_OK
 
 
+def _load(args: argparse.Namespace) -> Iterator[Document | Skipped]:
+    """The documents of the paths given, standard input for ``-``."""
+    max_bytes = int(args.max_file_mb * 1e6)
+    for path in args.paths:
+        if str(path) == "-":
+            suffix = ".jsonl" if args.format == "jsonl" else ".txt"
+            yield from parse_bytes(
+                sys.stdin.buffer.read(max_bytes + 1)[: max_bytes + 1], suffix, "stdin", "-"
+            )
+        else:
+            yield from load_paths([path], max_bytes=max_bytes, hidden=args.hidden)
+
+
 def _dask_client(address: str | None) -> contextlib.AbstractContextManager:
     if address is None:
         return contextlib.nullcontext()
@@ -185,22 +277,57 @@ def run_query(args: argparse.Namespace) -> int:
     index = _open_for_reading(args)
     with index:
         hits = index.search(
-            args.text, limit=args.limit, lang=args.lang, cross_script=not args.no_cross_script
+            " ".join(args.text), limit=args.limit, lang=args.lang, cross_script=not args.no_cross_script
         )
     if args.json:
-        fields = ("id", "score", "title", "lang", "snippet")
-        print(json.dumps([{f: getattr(h, f) for f in fields} for h in hits], ensure_ascii=False))
+        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False))
     else:
-        _print_hits(hits)
+        _print_hits(hits, _bold(args.color))
+    return EXIT_OK if hits else EXIT_NOTHING_FOUND
+
+
+def _hit_json(hit: Hit) -> dict[str, object]:
+    return {
+        "id": hit.id,
+        "score": hit.score,
+        "title": hit.title,
+        "lang": hit.lang,
+        "date": hit.date.isoformat() if hit.date else None,
+        "source": hit.source,
+        "snippet": hit.snippet,
+    }
+
+
+def _bold(color: str) -> tuple[str, str]:
+    """How matches are marked: terminal bold, or ``**`` where escapes are unwanted."""
+    if color == "always" or (color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")):
+        return "\033[1m", "\033[0m"
+    return "**", "**"
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    path = _index_path(args)
+    with Index.open(path) as index:
+        deleted = index.delete(args.ids)
+    print(f"{path}: {deleted} of {len(set(args.ids))} deleted")
+    return EXIT_OK if deleted == len(set(args.ids)) else EXIT_NOTHING_FOUND
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    path = _index_path(args)
+    with Index.open(path) as index:
+        index.optimize()
+        print(f"{path}: {len(index)} documents in one segment")
     return EXIT_OK
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    lang = args.lang or analyzers.detect_language(args.text)
-    tokens = analyzers.analyze(args.text, lang)
+    text = " ".join(args.text)
+    lang = args.lang or analyzers.detect_language(text)
+    tokens = analyzers.analyze(text, lang)
     rows = [
         {"term": t.term, "position": t.position, "start": t.start, "end": t.end,
-         "word": args.text[t.start : t.end]}
+         "word": text[t.start : t.end]}
         for t in tokens
     ]  # fmt: skip
     if args.json:
@@ -213,7 +340,16 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    with Index.open(_index_path(args)) as index:
+    path = _index_path(args)
+    if args.index is None and not exists(path):
+        figures = {"path": str(path), "documents": 0, "languages": {}, "terms": 0, "size_bytes": 0}
+        if args.json:
+            print(json.dumps({**figures, "exists": False}, ensure_ascii=False))
+        else:
+            print(f"index:     {path} (none yet: `searchlib index PATH…` makes it)")
+            print("documents: 0")
+        return EXIT_OK
+    with Index.open(path) as index:
         figures = index.stats()
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
@@ -231,17 +367,36 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def _open_for_reading(args: argparse.Namespace) -> Index:
-    """The index to query; the default one is first built from the bundled seeds."""
+    """The index to query. Before the user has indexed anything into the default index,
+    that is the demo: the bundled seeds, indexed once into the cache directory, never
+    into the index the user fills."""
     path = _index_path(args)
-    if args.index is None and not exists(path):
+    if args.index is not None or exists(path):
+        return Index.open(path)
+    demo = paths.demo_index()
+    if not exists(demo):
         seeds = paths.seeds_dir()
-        print(
-            f"searchlib: no index at {path} yet; indexing the bundled seeds ({seeds})",
-            file=sys.stderr,
-        )
-        with Index.create(path) as index:
+        print(f"searchlib: no index at {path} yet; indexing the bundled seeds ({seeds})", file=sys.stderr)
+        _build_demo(demo, seeds)
+    print(f"searchlib: searching the demo index of the bundled seeds ({demo})", file=sys.stderr)
+    return Index.open(demo)
+
+
+def _build_demo(demo: Path, seeds: Path) -> None:
+    """Index the seeds beside ``demo`` and rename the result into place, so that two first
+    queries at once each find either no demo or a whole one."""
+    import shutil
+    import tempfile
+
+    demo.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".demo-", dir=demo.parent))
+    try:
+        with Index.create(building / "index") as index:
             index.add(d for d in load_paths([seeds]) if isinstance(d, Document))
-    return Index.open(path)
+        with contextlib.suppress(OSError):  # another process put its demo in place first
+            (building / "index").rename(demo)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
 
 
 def _index_path(args: argparse.Namespace) -> Path:
@@ -280,23 +435,33 @@ def _progress(documents: Iterator[Document]) -> Iterable[Document]:
     return tqdm(documents, desc="reading", unit=" docs", file=sys.stderr, leave=False)
 
 
-def _print_hits(hits: list[Hit]) -> None:
+def _print_hits(hits: list[Hit], bold: tuple[str, str]) -> None:
     if not hits:
         print("no documents found")
         return
-    bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
     for rank, hit in enumerate(hits, start=1):
-        title = hit.title if len(hit.title) <= TITLE_CHARS else hit.title[: TITLE_CHARS - 1] + "…"
+        title = _printable(hit.title)
+        title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
         print(f"{rank}. {title}")
-        print(f"   {hit.id}  lang={hit.lang}  score={hit.score:.3f}")
+        date = f"  date={hit.date:%Y-%m-%d}" if hit.date else ""
+        print(f"   {_printable(hit.id)}  lang={hit.lang}  score={hit.score:.3f}{date}")
         print("   " + _plain(hit.snippet, *bold))
         print()
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters: a document's escape sequences never reach the
+    terminal (``ESC[2J`` would clear it; OSC 8 would plant links)."""
+    return _CONTROL.sub("", text)
 
 
 def _plain(snippet: str, start: str, end: str) -> str:
     import html
 
-    return html.unescape(_EM.sub(lambda m: f"{start}{m.group(1)}{end}", snippet))
+    # Private-use marks stand for <em> while the text is unescaped and cleaned.
+    snippet = snippet.replace("\ue000", "").replace("\ue001", "")
+    marked = html.unescape(_EM.sub(lambda m: f"\ue000{m.group(1)}\ue001", snippet))
+    return _printable(marked).replace("\ue000", start).replace("\ue001", end)
 
 
 if __name__ == "__main__":

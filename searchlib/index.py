@@ -221,12 +221,17 @@ class Index:
         read_docs = frozenset().union(*(documents.languages[code] for code in read_codes))
         readings: dict[syntax.Words, query.Reading] = {}
 
-        def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
+        def reading(leaf: syntax.Words) -> query.Reading:
             if leaf not in readings:
                 readings[leaf] = query.read(leaf, weights, self.ranking, name_keys)
-            return matching.reading_scores(readings[leaf], searcher, self.ranking.names_weight, read_docs)
+            return readings[leaf]
 
-        scores = matching.evaluate(node, documents, leaf_scores)
+        names_scale = self._names_scale(node, reading, searcher) if name_keys else 0.0
+
+        def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
+            return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs)
+
+        scores = matching.evaluate(node, documents, leaf_scores, lambda leaf: reading(leaf).identity())
         marked = _MarkedTerms([readings[leaf] for leaf in syntax.text_leaves(node) if leaf in readings])
         hits = []
         for score, docnum in matching.ranked(scores, limit, documents):
@@ -243,6 +248,20 @@ class Index:
                 )
             )
         return hits
+
+    def _names_scale(
+        self, node: syntax.Node, reading: Callable[[syntax.Words], query.Reading], searcher: Searcher
+    ) -> float:
+        """What a name key's BM25 is multiplied by: ``names_weight`` times the query's ideal
+        score in its own languages (its words' summed) over the ideal of its best name key.
+        A name hit thus weighs the same whatever else matches, and stays below what the
+        query's words can weigh in their own language (``АСЕАН`` ranks the Russian article
+        above ``ASEAN``)."""
+        main = names = 0.0
+        for leaf in syntax.text_leaves(node):
+            main += matching.ideal_score(reading(leaf).parts, searcher)
+            names = max(names, matching.ideal_score(reading(leaf).names, searcher))
+        return self.ranking.names_weight * main / names if names else 0.0
 
     def _current_searcher(self) -> Searcher:
         return self._snapshot().searcher

@@ -17,7 +17,10 @@ import attrs
 
 from searchlib.documents import Document
 
-SUFFIXES = (".txt", ".jsonl")
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+JSON_SUFFIXES = (".json",)
+SUFFIXES = TEXT_SUFFIXES + JSONL_SUFFIXES + JSON_SUFFIXES  # what a directory walk reads
 MAX_FILE_BYTES = 64_000_000
 _TITLE_DATE = re.compile(r"\s+(\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?)\s*$")
 _SOURCE_LINE = re.compile(
@@ -40,33 +43,36 @@ class Skipped:
 
 
 def load_paths(
-    paths: Iterable[str | os.PathLike[str]], max_bytes: int = MAX_FILE_BYTES
+    paths: Iterable[str | os.PathLike[str]], max_bytes: int = MAX_FILE_BYTES, hidden: bool = False
 ) -> Iterator[Document | Skipped]:
     """Documents from files and directories (recursively), with what had to be skipped.
 
-    A file over ``max_bytes`` is skipped with a message rather than held in memory whole.
+    A directory walk reads the files whose suffix says what they hold (:data:`SUFFIXES`)
+    and passes over hidden files and directories (``.name``) unless ``hidden``; a file
+    named explicitly is always read, by its suffix (JSONL, JSON, else text). A file over
+    ``max_bytes`` is skipped with a message rather than held in memory whole.
     """
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            yield from _load_directory(path, max_bytes)
+            yield from _load_directory(path, max_bytes, hidden)
         elif not path.exists():
             yield Skipped(str(path), "no such file or directory")
         else:
             yield from load_file(path, max_bytes)
 
 
-def _load_directory(root: Path, max_bytes: int) -> Iterator[Document | Skipped]:
+def _load_directory(root: Path, max_bytes: int, hidden: bool) -> Iterator[Document | Skipped]:
     for directory, subdirs, files in os.walk(root, onerror=None, followlinks=False):
-        subdirs.sort()
+        subdirs[:] = sorted(d for d in subdirs if hidden or not d.startswith("."))
         for name in sorted(files):
             path = Path(directory, name)
-            if path.suffix.lower() in SUFFIXES:
+            if path.suffix.lower() in SUFFIXES and (hidden or not name.startswith(".")):
                 yield from load_file(path, max_bytes)
 
 
 def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Document | Skipped]:
-    """The documents of one ``.txt`` or ``.jsonl`` file."""
+    """The documents of one file, read by its suffix: JSONL, JSON, or else text."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -78,14 +84,32 @@ def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Document 
     except OSError as error:
         yield Skipped(str(path), error.strerror or str(error))
         return
+    yield from parse_bytes(raw, path.suffix.lower(), path.stem, str(path))
+
+
+def parse_bytes(raw: bytes, suffix: str, doc_id: str, origin: str) -> Iterator[Document | Skipped]:
+    """The documents of a file's bytes, read as its suffix says (``.jsonl``, ``.json``, text)."""
     text = _decode(raw)
     if text is None:
-        yield Skipped(str(path), "not UTF-8 text (binary, or another encoding)")
-        return
-    if path.suffix.lower() == ".jsonl":
-        yield from parse_jsonl(text, str(path))
+        yield Skipped(origin, "not UTF-8 text (binary, or another encoding)")
+    elif suffix in JSONL_SUFFIXES:
+        yield from parse_jsonl(text, origin)
+    elif suffix in JSON_SUFFIXES:
+        yield from parse_json(text, origin)
     else:
-        yield parse_txt(text, path.stem, str(path))
+        yield parse_txt(text, doc_id, origin)
+
+
+def parse_json(text: str, origin: str) -> Iterator[Document | Skipped]:
+    """A JSON file: one document object, or an array of them (as JSONL has one a line)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        yield Skipped(origin, f"not valid JSON ({error.msg}, line {error.lineno})")
+        return
+    records = value if isinstance(value, list) else [value]
+    for number, record in enumerate(records, start=1):
+        yield from _record_document(record, f"{origin}[{number}]" if isinstance(value, list) else origin)
 
 
 def _decode(raw: bytes) -> str | None:
@@ -144,13 +168,17 @@ def parse_jsonl(text: str, origin: str) -> Iterator[Document | Skipped]:
         except json.JSONDecodeError as error:
             yield Skipped(where, f"not valid JSON ({error.msg})")
             continue
-        if not isinstance(record, dict):
-            yield Skipped(where, "not a JSON object")
-            continue
-        try:
-            yield _document_from_record(record)
-        except (KeyError, TypeError, ValueError) as error:
-            yield Skipped(where, str(error).strip("'\""))
+        yield from _record_document(record, where)
+
+
+def _record_document(record: object, where: str) -> Iterator[Document | Skipped]:
+    if not isinstance(record, dict):
+        yield Skipped(where, "not a JSON object")
+        return
+    try:
+        yield _document_from_record(record)
+    except (KeyError, TypeError, ValueError) as error:
+        yield Skipped(where, str(error.args[0]) if error.args else type(error).__name__)
 
 
 def _document_from_record(record: dict) -> Document:
@@ -160,28 +188,20 @@ def _document_from_record(record: dict) -> Document:
     if isinstance(doc_id, int) and not isinstance(doc_id, bool):
         doc_id = str(doc_id)
     body = record.get("body", record.get("text", ""))
-    date = record.get("date")
-    if date is not None:
-        parsed = _parse_date(date) if isinstance(date, str) else None
-        if parsed is None:
-            raise ValueError(f"'date' is not an ISO 8601 date: {date!r}")
-        date = parsed
-    lang = record.get("lang")
-    source = record.get("source")
-    for name, value in (("lang", lang), ("source", source)):
-        if value is not None and not isinstance(value, str):
+    for name, value in (("id", doc_id), ("title", record.get("title", "")), ("body", body)):
+        if not isinstance(value, str):
             raise TypeError(f"'{name}' must be text, not {type(value).__name__}")
-    try:
-        return Document(
-            id=doc_id,
-            title=record.get("title", ""),
-            body=body,
-            lang=lang,
-            date=date,
-            source=source,
-        )
-    except TypeError as error:
-        raise TypeError(f"'id', 'title' and 'body' must be text ({error})") from None
+    date = record.get("date")
+    if date is not None and not isinstance(date, str):
+        raise TypeError(f"'date' must be an ISO 8601 string, not {type(date).__name__}")
+    return Document(
+        id=doc_id,
+        title=record.get("title", ""),
+        body=body,
+        lang=record.get("lang"),
+        date=date,
+        source=record.get("source"),
+    )
 
 
 def _parse_date(value: str) -> datetime | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from functools import cached_property
 from heapq import nlargest
@@ -96,13 +96,23 @@ class Documents:
 
 
 def evaluate(
-    node: syntax.Node, documents: Documents, leaf_scores: Callable[[syntax.Words], Scores | None]
+    node: syntax.Node,
+    documents: Documents,
+    leaf_scores: Callable[[syntax.Words], Scores | None],
+    leaf_identity: Callable[[syntax.Words], Hashable] = lambda leaf: leaf,
 ) -> Scores:
-    """Every document ``node`` matches, with its score."""
-    return _evaluate(node, documents, leaf_scores) or {}
+    """Every document ``node`` matches, with its score. Alternatives that read the same
+    (``leaf_identity``: ``Partei`` and ``Parteien`` both stem to ``partei``) count once, as
+    in the Whoosh queries the ranking was tuned on."""
+
+    def once(items: Iterable[syntax.Node]) -> list[syntax.Node]:
+        unique = {leaf_identity(i) if isinstance(i, syntax.Words) else i: i for i in reversed(list(items))}
+        return list(reversed(unique.values()))
+
+    return _evaluate(node, documents, leaf_scores, once) or {}
 
 
-def _evaluate(node, documents, leaf_scores) -> Scores | None:
+def _evaluate(node, documents, leaf_scores, once) -> Scores | None:
     """None stands for a clause with nothing in it to search for (a lone stopword), which
     leaves the clauses around it as they are."""
     if isinstance(node, syntax.Words):
@@ -110,18 +120,22 @@ def _evaluate(node, documents, leaf_scores) -> Scores | None:
     if isinstance(node, (syntax.Match, syntax.Period)):
         return dict.fromkeys(documents.matching(node), 0.0)
     if isinstance(node, syntax.Not):
-        return _conjunction([], [node.item], documents, leaf_scores)
+        return _conjunction([], [node.item], documents, leaf_scores, once)
     if isinstance(node, syntax.Maybe):
-        required = _evaluate(node.required, documents, leaf_scores)
-        optional = _evaluate(node.optional, documents, leaf_scores) or {}
+        required = _evaluate(node.required, documents, leaf_scores, once)
+        optional = _evaluate(node.optional, documents, leaf_scores, once) or {}
         if required is None:
             return optional or None
         return {docnum: score + optional.get(docnum, 0.0) for docnum, score in required.items()}
     if isinstance(node, syntax.And):
         positive = [item for item in node.items if not isinstance(item, syntax.Not)]
         negative = [item.item for item in node.items if isinstance(item, syntax.Not)]
-        return _conjunction(positive, negative, documents, leaf_scores)
-    results = [r for r in (_evaluate(item, documents, leaf_scores) for item in node.items) if r is not None]
+        return _conjunction(positive, negative, documents, leaf_scores, once)
+    results = [
+        r
+        for r in (_evaluate(item, documents, leaf_scores, once) for item in once(node.items))
+        if r is not None
+    ]
     if not results:
         return None
     union: Scores = dict(results[0])
@@ -131,9 +145,11 @@ def _evaluate(node, documents, leaf_scores) -> Scores | None:
     return union
 
 
-def _conjunction(positive, negative, documents, leaf_scores) -> Scores | None:
-    musts = [r for r in (_evaluate(item, documents, leaf_scores) for item in positive) if r is not None]
-    excluded = [r for r in (_evaluate(item, documents, leaf_scores) for item in negative) if r is not None]
+def _conjunction(positive, negative, documents, leaf_scores, once) -> Scores | None:
+    musts = [r for r in (_evaluate(item, documents, leaf_scores, once) for item in positive) if r is not None]
+    excluded = [
+        r for r in (_evaluate(item, documents, leaf_scores, once) for item in negative) if r is not None
+    ]
     if not musts and not excluded:
         return None
     if musts:
@@ -168,6 +184,24 @@ def reading_scores(
     for name in reading.names:
         _add(scores, name.matcher(searcher, context), names_scale, names_excluded)
     return scores
+
+
+def ideal_score(queries: Iterable[q.Query], searcher: Searcher) -> float:
+    """The most any one of ``queries`` (alternatives) can weigh: its boost times the IDF of
+    its terms. A yardstick of the query, whichever documents match it."""
+    weights = [
+        query.boost * sum(searcher.idf(query.fieldname, term) for term in _terms_of(query))
+        for query in queries
+    ]
+    return max(weights, default=0.0)
+
+
+def _terms_of(query: q.Query) -> list[str]:
+    if isinstance(query, q.Phrase):
+        return list(query.words)
+    if isinstance(query, q.Term):
+        return [query.text]
+    return []
 
 
 def _add(scores: Scores, matcher, scale: float = 1.0, excluded: frozenset[int] = frozenset()) -> None:

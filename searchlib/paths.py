@@ -19,6 +19,12 @@ def default_index() -> Path:
     return Path(platformdirs.user_data_dir("searchlib", appauthor=False)) / "index"
 
 
+def demo_index() -> Path:
+    """Where the bundled seeds are indexed for a first ``searchlib query``: the user's cache
+    directory, never the index the user fills (it can be rebuilt at any time)."""
+    return Path(platformdirs.user_cache_dir("searchlib", appauthor=False)) / "demo-index"
+
+
 def seeds_dir() -> Path:
     """The sample corpus: inside the installed package, or the checkout's ``seeds/``."""
     packaged = Path(str(resources.files("searchlib").joinpath("seeds")))

@@ -92,6 +92,10 @@ class Reading:
     def is_empty(self) -> bool:
         return not (self.parts or self.prefixes or self.names)
 
+    def identity(self) -> tuple:
+        """Equal for leaves that search the same terms in the same fields."""
+        return (self.parts, self.prefixes, self.names)
+
 
 def read(
     leaf: syntax.Words,

@@ -121,9 +121,9 @@ _TOKEN = re.compile(
     r"""(?P<space>\s+)
       | (?P<open>\()
       | (?P<close>\))
-      | (?P<phrase>"[^"]*(?:"|$)(?:~\d+)?)
+      | (?P<phrase>"[^"]*"(?:~\d+)?)
       | (?P<range>(?<![^\s(])[A-Za-z_]+:[\[{][^\]}]*[\]}]?)
-      | (?P<word>[^\s()"]+(?:"[^"]*(?:"|$))?)
+      | (?P<word>[^\s()"]+(?:"[^"]*")?)
     """,
     re.VERBOSE,
 )
@@ -180,7 +180,7 @@ def _bare(raw: str, field: str | None) -> Node:
     parts = [word for word, *_ in analyzers.words(raw)]
     if len(parts) <= 1:
         return Words(raw, field)
-    return Or(tuple(Words(part, field) for part in parts))
+    return Or(tuple(Words(part, field) for part in dict.fromkeys(parts)))
 
 
 def _fielded(name: str, value: str) -> Node:
@@ -294,6 +294,7 @@ class _Parser:
             break
         if not alternatives:
             return None
+        alternatives = list(dict.fromkeys(alternatives))
         return alternatives[0] if len(alternatives) == 1 else Or(tuple(alternatives))
 
     def sequence(self, depth: int) -> Node | None:
@@ -356,7 +357,8 @@ def _sequence(clauses: list[tuple[str, Node]] | list[Node]) -> Node:
     roles = [c if isinstance(c, tuple) else ("should", c) for c in clauses]
     filters = [n for role, n in roles if role != "not" and is_filter(n)]
     required = [n for role, n in roles if role == "must" and not is_filter(n)]
-    should = [n for role, n in roles if role == "should" and not is_filter(n)]
+    # A word said twice counts once, as in Whoosh's normalized queries the ranking was tuned on.
+    should = list(dict.fromkeys(n for role, n in roles if role == "should" and not is_filter(n)))
     excluded = [Not(n) for role, n in roles if role == "not"]
     ranking = (should[0] if len(should) == 1 else Or(tuple(should))) if should else None
     items = filters + required + ([ranking] if ranking is not None and not required else []) + excluded

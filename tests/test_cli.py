@@ -17,6 +17,7 @@ def run(*args: str, env_index: Path | None = None, cwd: Path | None = None) -> s
     env = {k: v for k, v in os.environ.items() if k != "SEARCHLIB_INDEX"}
     if env_index is not None:
         env["SEARCHLIB_INDEX"] = str(env_index)
+        env["XDG_CACHE_HOME"] = str(env_index.parent / "cache")  # where the demo index goes
     return subprocess.run(
         searchlib_command(*args),
         capture_output=True,
@@ -27,23 +28,33 @@ def run(*args: str, env_index: Path | None = None, cwd: Path | None = None) -> s
     )
 
 
-def test_first_query_builds_the_default_index_from_the_seeds(tmp_path: Path) -> None:
+def test_first_query_searches_the_seeds_demo_without_filling_the_default_index(tmp_path: Path) -> None:
     index = tmp_path / "default"
     first = run("query", "АСЕАН", env_index=index)
     assert first.returncode == 0, first.stderr
-    assert "indexing the bundled seeds" in first.stderr
+    assert "indexing the bundled seeds" in first.stderr and "demo" in first.stderr
     assert first.stdout.splitlines()[1].split()[0] == RU_ASEAN
     assert "**АСЕАН**" in first.stdout
+    assert not index.exists()  # the demo lives in the cache directory
     second = run("query", "АСЕАН", env_index=index)
     assert "indexing" not in second.stderr
     assert second.stdout == first.stdout
+    stats = run("stats", env_index=index)
+    assert stats.returncode == 0 and "documents: 0" in stats.stdout
+    note = tmp_path / "note.txt"
+    note.write_text("Glaciers\nThe glacier melts.\n", encoding="utf-8")
+    assert run("index", str(note), env_index=index).returncode == 0
+    own = run("query", "АСЕАН", env_index=index)  # the user's index: no seeds in it
+    assert own.returncode == 1 and "no documents found" in own.stdout and "demo" not in own.stderr
+    assert run("query", "glacier", env_index=index).returncode == 0
 
 
 def test_query_json_prints_only_the_hits(tmp_path: Path) -> None:
     out = run("query", "naturkatastrofe", "--json", env_index=tmp_path / "ix")
     hits = json.loads(out.stdout)
     assert hits[0]["id"] == NO_ARTICLE
-    assert set(hits[0]) == {"id", "score", "title", "lang", "snippet"}
+    assert set(hits[0]) == {"id", "score", "title", "lang", "date", "source", "snippet"}
+    assert hits[0]["source"].startswith("https://") and hits[0]["date"] is None
     assert "<em>naturkatastrofene</em>" in hits[0]["snippet"]
 
 
@@ -177,3 +188,115 @@ def test_a_directory_of_20_000_files(tmp_path: Path) -> None:
     assert "20000 added" in out.stdout and "0 skipped" in out.stdout
     hits = json.loads(run("query", "glacier 19765", "--index", str(tmp_path / "ix"), "--json").stdout)
     assert hits[0]["id"] == "note-19765"
+
+
+# -- conventions of grep, ripgrep and sqlite3 -----------------------------------------------
+
+
+def test_unquoted_words_join_into_one_query_and_no_hits_exits_1(tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    run("index", str(SEEDS), "--index", str(ix))
+    joined = run("query", "прямое", "авиасообщение", "--json", "--index", str(ix))
+    quoted = run("query", "прямое авиасообщение", "--json", "--index", str(ix))
+    assert joined.returncode == 0 and joined.stdout == quoted.stdout
+    nothing = run("query", "zzzqqq", "--index", str(ix))
+    assert nothing.returncode == 1 and "no documents found" in nothing.stdout
+
+
+def test_version() -> None:
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.startswith("searchlib ")
+
+
+def test_color_and_no_color(tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    run("index", str(SEEDS), "--index", str(ix))
+    always = run("query", "АСЕАН", "--color", "always", "--index", str(ix))
+    never = run("query", "АСЕАН", "--color", "never", "--index", str(ix))
+    assert "\033[1mАСЕАН\033[0m" in always.stdout and "\033" not in never.stdout
+    assert "**АСЕАН**" in never.stdout
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path: Path) -> None:
+    docs = tmp_path / "docs.jsonl"
+    record = {
+        "id": "e\x1b[2J",
+        "title": "Evil \x1b[2J\x1b]8;;http://x\x07link\x1b]8;;\x07",
+        "body": "glacier \x1b[31mred",
+    }
+    docs.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    ix = tmp_path / "ix"
+    assert run("index", str(docs), "--index", str(ix)).returncode == 0
+    out = run("query", "glacier", "--color", "always", "--index", str(ix))
+    printed = out.stdout.replace("\033[1m", "").replace("\033[0m", "")
+    assert out.returncode == 0 and "\x1b" not in printed and "\x07" not in printed
+    assert "Evil" in printed and "glacier" in printed
+
+
+def test_standard_input_as_jsonl_or_text(tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    lines = "\n".join(json.dumps({"id": f"s{i}", "title": "t", "body": f"volcano {i}"}) for i in range(3))
+    out = subprocess.run(
+        searchlib_command("index", "-", "--index", str(ix)), input=lines, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "3 added" in out.stdout, out.stderr
+    text = subprocess.run(
+        searchlib_command("index", "-", "--format", "text", "--index", str(ix)),
+        input="A note\nabout glaciers\n",
+        capture_output=True,
+        text=True,
+    )
+    assert text.returncode == 0 and "1 added" in text.stdout
+    hits = json.loads(run("query", "glaciers", "--json", "--index", str(ix)).stdout)
+    assert [h["id"] for h in hits] == ["stdin"]
+
+
+def test_hidden_files_are_skipped_unless_asked_and_suffixes_decide(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / ".git").mkdir(parents=True)
+    (corpus / ".git" / "config.txt").write_text("Hidden\nglacier\n", encoding="utf-8")
+    (corpus / ".hidden.txt").write_text("Hidden\nglacier\n", encoding="utf-8")
+    (corpus / "readme.md").write_text("Readme\nglacier\n", encoding="utf-8")
+    (corpus / "docs.json").write_text(
+        json.dumps([{"id": "j1", "title": "", "body": "glacier"}]), encoding="utf-8"
+    )
+    (corpus / "data.csv").write_text("a,b\nglacier,1\n", encoding="utf-8")
+    ix = tmp_path / "ix"
+    assert run("index", str(corpus), "--index", str(ix)).returncode == 0
+    found = {h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)}
+    assert found == {"readme", "j1"}
+    run("index", str(corpus), "--hidden", "--index", str(ix))
+    found = {h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)}
+    assert found == {"readme", "j1", "config", ".hidden"}
+
+
+def test_a_missing_path_is_an_error_before_any_index_is_made(tmp_path: Path) -> None:
+    out = run("index", str(tmp_path / "typo"), "--index", str(tmp_path / "ix"))
+    assert out.returncode == 2 and "typo" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "ix").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["index", "x", "--max-file-mb", "-1"],
+        ["index", "x", "--max-file-mb", "nan"],
+        ["index", "x", "--index", ""],
+        ["query", "x", "--lang", "klingon"],
+        ["index", "x", "--lock-timeout", "-5"],
+    ],
+)
+def test_absurd_option_values_are_usage_errors(args: list[str]) -> None:
+    out = run(*args)
+    assert out.returncode == 2 and "error: argument" in out.stderr
+
+
+def test_delete_and_optimize_commands(tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    run("index", str(SEEDS), "--index", str(ix))
+    run("index", str(SEEDS / f"{NO_ARTICLE}.txt"), "--index", str(ix))  # a second segment
+    out = run("delete", NO_ARTICLE, "missing-id", "--index", str(ix))
+    assert out.returncode == 1 and "1 of 2 deleted" in out.stdout
+    assert run("optimize", "--index", str(ix)).returncode == 0
+    stats = json.loads(run("stats", "--json", "--index", str(ix)).stdout)
+    assert stats["documents"] == 4 and "no" not in stats["languages"]

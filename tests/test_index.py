@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import subprocess
 import sys
@@ -158,3 +159,65 @@ def test_the_last_copy_of_an_id_wins_across_chunks_and_workers(tmp_path: Path, j
         assert "revised" in index.search("glacier")[0].snippet
         again = index.add([*second, doc("kept", "an unchanged volcano")], jobs=jobs)
         assert (again.added, again.replaced, again.unchanged) == (0, 0, 701)
+
+
+def test_delete_takes_one_id_as_a_string(empty_index: searchlib.Index) -> None:
+    empty_index.add(
+        [searchlib.Document(id=i, title="", body=f"word {i}", lang="en") for i in ("1", "2", "12")]
+    )
+    assert empty_index.delete("12") == 1
+    assert sorted(h.id for h in empty_index.search("word", limit=10)) == ["1", "2"]
+    with pytest.raises(TypeError):
+        empty_index.delete([1, 2])
+
+
+def test_counts_and_languages_are_of_live_documents(empty_index: searchlib.Index) -> None:
+    for _ in range(3):
+        empty_index.add([searchlib.Document(id="d", title="", body=f"text {_}", lang="en")])
+    assert len(empty_index) == 1 and empty_index.language_counts() == {"en": 1}
+    assert empty_index.stats()["languages"] == {"en": 1}
+    empty_index.delete("d")
+    assert len(empty_index) == 0 and empty_index.language_counts() == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.date(2024, 1, 2), dt.datetime(2024, 1, 2)),
+        ("2024-01-02", dt.datetime(2024, 1, 2)),
+        ("2024-01-02T10:30:00Z", dt.datetime(2024, 1, 2, 10, 30)),
+        ("2024-01-02T13:30:00+03:00", dt.datetime(2024, 1, 2, 10, 30)),
+        (
+            dt.datetime(2024, 1, 2, 13, 30, tzinfo=dt.timezone(dt.timedelta(hours=3))),
+            dt.datetime(2024, 1, 2, 10, 30),
+        ),
+    ],
+)
+def test_dates_are_taken_in_every_usual_form(empty_index: searchlib.Index, value, expected) -> None:
+    doc = searchlib.Document(id="a", title="", body="river", lang="en", date=value)
+    assert doc.date == expected
+    empty_index.add([doc])
+    hit = empty_index.search("river")[0]
+    assert isinstance(hit.date, dt.datetime) and hit.date == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("date", "yesterday", ValueError),
+        ("date", 20240101, TypeError),
+        ("lang", "klingon", ValueError),
+        ("lang", "", ValueError),
+        ("lang", 7, TypeError),
+        ("source", 5, TypeError),
+    ],
+)
+def test_bad_document_values_are_clear_errors(field: str, value, error) -> None:
+    with pytest.raises(error, match=field):
+        searchlib.Document(id="a", title="", body="", **{field: value})
+
+
+def test_a_language_code_without_an_analyzer_uses_the_generic_one(empty_index: searchlib.Index) -> None:
+    empty_index.add([searchlib.Document(id="sw", title="", body="Habari za asubuhi", lang="sw")])
+    assert empty_index.language_counts() == {"sw": 1}
+    assert [h.id for h in empty_index.search("asubuhi")] == ["sw"]
