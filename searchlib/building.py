@@ -403,6 +403,13 @@ def _one_position(position: int) -> bytes:
     return Positions().encode([position])
 
 
+def content_digest(title: str, body: str, date: object, source: str | None) -> str:
+    """A digest of a document's content, its id and language aside: the same file indexed
+    under another id (searchlib 0.1 named files by their stem) has the same one."""
+    parts = (title, body, str(date or ""), source or "")
+    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def _fingerprint(document: Document) -> str:
     """A digest of everything indexed about a document, to tell an unchanged one."""
     parts = (

@@ -15,13 +15,14 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import analyzers
 from searchlib import paths
+from searchlib.building import content_digest
 from searchlib.documents import Document
 from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, SearchlibError, exists
-from searchlib.loading import MAX_FILE_BYTES, Skipped, load_paths, parse_bytes
+from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, load_paths, parse_bytes
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -229,7 +230,8 @@ def run_index(args: argparse.Namespace) -> int:
         raise SearchlibError(f"{missing[0]}: no such file or directory")
     started = time.perf_counter()
     skipped: list[Skipped] = []
-    documents = _documents(_load(args), skipped)
+    legacy: dict[str, str] = {}  # the id searchlib 0.1 gave a file → its content digest
+    documents = _remember_legacy_ids(_documents(_load(args), skipped), legacy)
     with _dask_client(args.dask) as client, Index.open(path) if exists(path) else Index.create(path) as index:
         index.lock_timeout = args.lock_timeout
         index.memory_mb = args.memory_mb
@@ -239,6 +241,7 @@ def run_index(args: argparse.Namespace) -> int:
             result = distributed.add(index, _progress(documents), client, args.partitions)
         else:
             result = index.add(_progress(documents), jobs=args.jobs)
+        stale = index.delete_copies(legacy)
     for problem in skipped:
         print(f"skipped {problem}", file=sys.stderr)
     languages = ", ".join(f"{lang} {n}" for lang, n in sorted(result.languages.items()))
@@ -246,6 +249,7 @@ def run_index(args: argparse.Namespace) -> int:
         f"{path}: {result.added} added, {result.replaced} replaced, {result.unchanged} unchanged, "
         f"{len(skipped)} skipped"
         + (f", {result.duplicates} duplicate ids (the last one kept)" if result.duplicates else "")
+        + (f", {len(stale)} copies under searchlib 0.1 file ids removed" if stale else "")
         + (f" ({languages})" if languages else "")
         + f" in {time.perf_counter() - started:.1f} s"
     )
@@ -263,6 +267,16 @@ def _load(args: argparse.Namespace) -> Iterator[Document | Skipped]:
             )
         else:
             yield from load_paths([path], max_bytes=max_bytes, hidden=args.hidden)
+
+
+def _remember_legacy_ids(documents: Iterator[Document], legacy: dict[str, str]) -> Iterator[Document]:
+    """Pass ``documents`` on, noting for each text file the id searchlib 0.1 gave it (its
+    name without suffix) and its content's digest, to remove that old copy afterwards."""
+    for document in documents:
+        path = PurePosixPath(document.id)
+        if path.suffix.lower() in TEXT_SUFFIXES and path.stem != document.id:
+            legacy[path.stem] = content_digest(document.title, document.body, document.date, document.source)
+        yield document
 
 
 def _dask_client(address: str | None) -> contextlib.AbstractContextManager:

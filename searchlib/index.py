@@ -154,6 +154,29 @@ class Index:
                     writer.delete_by_term("id", doc_id)
         return len(found)
 
+    def delete_copies(self, digests: dict[str, str]) -> list[str]:
+        """Delete each document ``old id`` of ``digests`` whose content has that digest
+        (:func:`searchlib.building.content_digest`); returns the ids deleted. How an index
+        sheds the copies of files that searchlib 0.1 named by their stem."""
+        searcher = self._current_searcher()
+        stale = []
+        for old_id, digest in digests.items():
+            docnum = searcher.document_number(id=old_id)
+            if docnum is None:
+                continue
+            stored = searcher.stored_fields(docnum)
+            fields = (
+                stored.get("title", ""),
+                stored.get("body", ""),
+                stored.get("date"),
+                stored.get("source"),
+            )
+            if building.content_digest(*fields) == digest:
+                stale.append(old_id)
+        if stale:
+            self.delete(stale)
+        return stale
+
     def optimize(self) -> None:
         """Merge all segments into one: fastest to search, slow to do on a large index."""
         with self._writer(lambda writer: writer.commit(optimize=True)):

@@ -59,7 +59,7 @@ def load_paths(
         elif not path.exists():
             yield Skipped(str(path), "no such file or directory")
         else:
-            yield from load_file(path, max_bytes)
+            yield from load_file(path, max_bytes, path.name)
 
 
 def _load_directory(root: Path, max_bytes: int, hidden: bool) -> Iterator[Document | Skipped]:
@@ -68,11 +68,18 @@ def _load_directory(root: Path, max_bytes: int, hidden: bool) -> Iterator[Docume
         for name in sorted(files):
             path = Path(directory, name)
             if path.suffix.lower() in SUFFIXES and (hidden or not name.startswith(".")):
-                yield from load_file(path, max_bytes)
+                yield from load_file(path, max_bytes, path.relative_to(root).as_posix())
 
 
-def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Document | Skipped]:
-    """The documents of one file, read by its suffix: JSONL, JSON, or else text."""
+def load_file(
+    path: Path, max_bytes: int = MAX_FILE_BYTES, doc_id: str | None = None
+) -> Iterator[Document | Skipped]:
+    """The documents of one file, read by its suffix: JSONL, JSON, or else text.
+
+    A text file is one document, whose id is ``doc_id``: its path relative to the
+    directory it was found in (``2023/notes.txt``), or its name when given alone. JSON
+    and JSONL documents carry their own ids.
+    """
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -84,7 +91,7 @@ def load_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Document 
     except OSError as error:
         yield Skipped(str(path), error.strerror or str(error))
         return
-    yield from parse_bytes(raw, path.suffix.lower(), path.stem, str(path))
+    yield from parse_bytes(raw, path.suffix.lower(), doc_id or path.name, str(path))
 
 
 def parse_bytes(raw: bytes, suffix: str, doc_id: str, origin: str) -> Iterator[Document | Skipped]:

@@ -14,11 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-RU_SENATE = "004_7b6164ce9bcf0c18"
-RU_ASEAN = "000_a56dd54d2768551e"
-RU_MFA = "001_80a9736044a836b5"
-NO_ARTICLE = "002_3a14a5f8f92bcbd2"
-AR_ARTICLE = "003_66c4a9d52df591d2"
+RU_SENATE = "004_7b6164ce9bcf0c18.txt"  # a file's id is its path below the directory given
+RU_ASEAN = "000_a56dd54d2768551e.txt"
+RU_MFA = "001_80a9736044a836b5.txt"
+NO_ARTICLE = "002_3a14a5f8f92bcbd2.txt"
+AR_ARTICLE = "003_66c4a9d52df591d2.txt"
 
 
 def searchlib_command(*args: str) -> list[str]:

@@ -78,7 +78,7 @@ def test_index_reports_and_skips_bad_files(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
     assert "1 added" in out.stdout
     found = run("query", "volcano", "--index", str(index), "--json")
-    assert [h["id"] for h in json.loads(found.stdout)] == ["good"]
+    assert [h["id"] for h in json.loads(found.stdout)] == ["good.txt"]
 
 
 def test_reindexing_skips_unchanged_files_and_replaces_changed_ones(tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_reindexing_skips_unchanged_files_and_replaces_changed_ones(tmp_path: Pa
     assert again.returncode == 0
     assert "0 added, 0 replaced, 5 unchanged" in again.stdout
     assert sorted(p.name for p in index.iterdir()) == files_before  # nothing was written
-    changed = corpus / f"{RU_ASEAN}.txt"
+    changed = corpus / RU_ASEAN
     changed.write_text(changed.read_text(encoding="utf-8") + "\nВулкан проснулся.", encoding="utf-8")
     third = run("index", str(corpus), "--index", str(index))
     assert "0 added, 1 replaced, 4 unchanged" in third.stdout
@@ -187,7 +187,7 @@ def test_a_directory_of_20_000_files(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "20000 added" in out.stdout and "0 skipped" in out.stdout
     hits = json.loads(run("query", "glacier 19765", "--index", str(tmp_path / "ix"), "--json").stdout)
-    assert hits[0]["id"] == "note-19765"
+    assert hits[0]["id"] == "019/note-19765.txt"
 
 
 # -- conventions of grep, ripgrep and sqlite3 -----------------------------------------------
@@ -264,10 +264,10 @@ def test_hidden_files_are_skipped_unless_asked_and_suffixes_decide(tmp_path: Pat
     ix = tmp_path / "ix"
     assert run("index", str(corpus), "--index", str(ix)).returncode == 0
     found = {h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)}
-    assert found == {"readme", "j1"}
+    assert found == {"readme.md", "j1"}
     run("index", str(corpus), "--hidden", "--index", str(ix))
     found = {h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)}
-    assert found == {"readme", "j1", "config", ".hidden"}
+    assert found == {"readme.md", "j1", ".git/config.txt", ".hidden.txt"}
 
 
 def test_a_missing_path_is_an_error_before_any_index_is_made(tmp_path: Path) -> None:
@@ -294,7 +294,7 @@ def test_absurd_option_values_are_usage_errors(args: list[str]) -> None:
 def test_delete_and_optimize_commands(tmp_path: Path) -> None:
     ix = tmp_path / "ix"
     run("index", str(SEEDS), "--index", str(ix))
-    run("index", str(SEEDS / f"{NO_ARTICLE}.txt"), "--index", str(ix))  # a second segment
+    run("index", str(SEEDS / NO_ARTICLE), "--index", str(ix))  # a second segment
     out = run("delete", NO_ARTICLE, "missing-id", "--index", str(ix))
     assert out.returncode == 1 and "1 of 2 deleted" in out.stdout
     assert run("optimize", "--index", str(ix)).returncode == 0

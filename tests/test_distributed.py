@@ -111,7 +111,7 @@ def test_cli_indexes_on_a_scheduler(client, tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "5 added" in run.stdout
     query = cli("query", "--index", str(tmp_path / "ix"), "АСЕАН")
-    assert query.returncode == 0 and "000_a56dd54d2768551e" in query.stdout
+    assert query.returncode == 0 and "000_a56dd54d2768551e.txt" in query.stdout
 
 
 def test_cli_names_an_unreachable_scheduler(tmp_path: Path) -> None:

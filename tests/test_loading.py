@@ -26,10 +26,10 @@ def test_seed_format_title_date_source() -> None:
     docs, skipped = load(SEEDS)
     assert not skipped
     by_id = {d.id: d for d in docs}
-    ru = by_id["000_a56dd54d2768551e"]
+    ru = by_id["000_a56dd54d2768551e.txt"]
     assert ru.title == "Президент Лаоса выразил поддержку укреплению казахско-лаосских отношений"
     assert ru.date == datetime(2024, 11, 22, 13, 11, 27)
-    no = by_id["002_3a14a5f8f92bcbd2"]
+    no = by_id["002_3a14a5f8f92bcbd2.txt"]
     assert no.source.startswith("https://baoquocte.vn/")
     assert "Kilde:" not in no.body
     assert no.title.startswith("Partiets sentralkomitésekretær")
@@ -88,9 +88,9 @@ def test_encodings_and_bad_files(tmp_path: Path) -> None:
     (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
     docs, skipped = load(tmp_path)
     assert {d.id: d.title for d in docs} == {
-        "bom": "Заголовок",
-        "utf16": "Título",
-        "odd name ✓ [1]": "Odd",
+        "bom.txt": "Заголовок",
+        "utf16.txt": "Título",
+        "odd name ✓ [1].txt": "Odd",
     }
     assert {Path(s.path).name for s in skipped} == {"latin1.txt", "binary.txt", "empty.txt"}
 
@@ -99,7 +99,7 @@ def test_directories_recursively_and_missing_paths(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "deep.txt").write_text("Deep\nbody", encoding="utf-8")
     docs, skipped = load(tmp_path, tmp_path / "missing.txt")
-    assert [d.id for d in docs] == ["deep"]
+    assert [d.id for d in docs] == ["a/b/deep.txt"]
     assert skipped[0].reason == "no such file or directory"
 
 
@@ -107,7 +107,7 @@ def test_symlink_loop_does_not_hang(tmp_path: Path) -> None:
     (tmp_path / "loop").symlink_to(tmp_path)
     (tmp_path / "doc.txt").write_text("Title\nbody", encoding="utf-8")
     docs, _ = load(tmp_path)
-    assert [d.id for d in docs] == ["doc"]
+    assert [d.id for d in docs] == ["doc.txt"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
@@ -127,5 +127,5 @@ def test_a_file_over_the_size_limit_is_reported_not_read(tmp_path: Path) -> None
     items = list(load_paths([tmp_path], max_bytes=1_000_000))
     docs = [i for i in items if isinstance(i, searchlib.Document)]
     skipped = [i for i in items if isinstance(i, Skipped)]
-    assert [d.id for d in docs] == ["small"]
+    assert [d.id for d in docs] == ["small.txt"]
     assert skipped[0].path == str(big) and "limit" in skipped[0].reason
