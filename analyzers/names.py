@@ -1,9 +1,9 @@
 """A language-neutral reading of names: ``АСЕАН``, ``ASEAN`` and ``آسيان`` share one key.
 
 Words that look like names or acronyms (capitalized or all-caps in cased scripts, and
-any Arabic word that is not a stopword, since Arabic has no capitals) are reduced to
+any Arabic or Devanagari word that is not a stopword, since they have no capitals) are reduced to
 their base form, transliterated to Latin (Cyrillic and Greek by standard tables,
-Arabic letter by letter) and folded to a consonant skeleton: the first letter, then
+Arabic and Devanagari letter by letter) and folded to a consonant skeleton: the first letter, then
 the consonants with vowels, ``w``/``y`` (which Arabic writes for vowels), ``h``
 (digraphs and Arabic ح/ه) and doubled letters dropped, and letters that scripts
 confuse merged (``p``→``b``, ``v``→``f``, ``c``/``q``→``k``). So ``ASEAN``,
@@ -46,8 +46,17 @@ _ARABIC = {
     "ي": "y", "ء": "", "ؤ": "", "ئ": "y", "پ": "p", "چ": "ch", "ژ": "zh", "گ": "g", "ک": "k",
     "ی": "y",
 }  # fmt: skip
+_DEVANAGARI = {
+    "अ": "a", "आ": "a", "इ": "i", "ई": "i", "उ": "u", "ऊ": "u", "ऋ": "ri", "ए": "e", "ऐ": "ai",
+    "ओ": "o", "औ": "au", "क": "k", "ख": "kh", "ग": "g", "घ": "gh", "ङ": "n", "च": "ch", "छ": "chh",
+    "ज": "j", "झ": "jh", "ञ": "n", "ट": "t", "ठ": "th", "ड": "d", "ढ": "dh", "ण": "n", "त": "t",
+    "थ": "th", "द": "d", "ध": "dh", "न": "n", "प": "p", "फ": "f", "ब": "b", "भ": "bh", "म": "m",
+    "य": "y", "र": "r", "ल": "l", "व": "v", "श": "sh", "ष": "sh", "स": "s", "ह": "h", "ा": "a",
+    "ि": "i", "ी": "i", "ु": "u", "ू": "u", "ृ": "ri", "े": "e", "ै": "ai", "ो": "o", "ौ": "au",
+    "ं": "n", "ँ": "n", "ः": "", "्": "", "़": "", "ॉ": "o", "ॅ": "e",
+}  # fmt: skip
 _LATIN_EXTRA = {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "đ": "d", "ł": "l", "ı": "i", "þ": "th"}
-_TRANSLITERATION = str.maketrans({**_CYRILLIC, **_GREEK, **_ARABIC, **_LATIN_EXTRA})
+_TRANSLITERATION = str.maketrans({**_CYRILLIC, **_GREEK, **_ARABIC, **_DEVANAGARI, **_LATIN_EXTRA})
 _MERGED = str.maketrans({"p": "b", "v": "f", "c": "k", "q": "k", "x": "ks"})
 _NOT_LATIN = re.compile("[^a-z]+")
 _SILENT = frozenset("aeiouywh")
@@ -134,12 +143,17 @@ def word_keys(word: str, key_lang: str, every_word: bool = False) -> tuple[str, 
     Cached: running text repeats its names.
     """
     first = word[0]
-    if not first.isalpha() or not (every_word or first.isupper() or "\u0600" <= first <= "\u06ff"):
-        return ()  # what looks like a name: capitalized, or any Arabic word
+    if not first.isalpha() or not (every_word or first.isupper() or _uncased(first)):
+        return ()  # what looks like a name: capitalized, or any word of a script without case
     language = chain(key_lang)
     forms = _base_forms(word, key_lang, language, chain("ar").stop)
     keys = (skeleton(transliterate(base)) for base in forms)
     return tuple(key for key in keys if len(key) >= MIN_KEY)
+
+
+def _uncased(letter: str) -> bool:
+    """Arabic and Devanagari have no capitals: any word of theirs may be a name."""
+    return "\u0600" <= letter <= "\u06ff" or "\u0900" <= letter <= "\u097f"
 
 
 def _base_forms(word: str, key_lang: str, language: Chain, arabic_stop: frozenset[str]) -> list[str]:
@@ -154,7 +168,7 @@ def _base_forms(word: str, key_lang: str, language: Chain, arabic_stop: frozense
             return [normalized, normalized[1:]]
         return [normalized]
     folded = language.fold(word)
-    if not folded or folded in language.stop:
+    if not folded or folded in language.stop or (_uncased(word[0]) and folded in chain("hi").stop):
         return []
     if key_lang == "ru" and "а" <= folded[0] <= "я":
         lemma = language.term(word)  # the lemma (cached): Лаосом and Лаос share a key
