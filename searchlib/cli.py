@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="searchlib", description="Multilingual full-text search.")
-    parser.add_argument("--version", action="version", version=f"searchlib {_version()}")
+    parser.add_argument("--version", action="version", version=f"searchlib {paths.version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def with_index(sub: argparse.ArgumentParser) -> None:
@@ -164,15 +164,6 @@ def _parser() -> argparse.ArgumentParser:
     with_index(optimize)
     optimize.set_defaults(run=run_optimize)
     return parser
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("searchlib")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _index_dir(value: str) -> Path:

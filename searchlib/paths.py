@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from importlib import resources
 from pathlib import Path
@@ -21,8 +22,23 @@ def default_index() -> Path:
 
 def demo_index() -> Path:
     """Where the bundled seeds are indexed for a first ``searchlib query``: the user's cache
-    directory, never the index the user fills (it can be rebuilt at any time)."""
-    return Path(platformdirs.user_cache_dir("searchlib", appauthor=False)) / "demo-index"
+    directory, never the index the user fills. Named after the seeds and the release, so
+    that another release, or other seeds, get a demo of their own."""
+    digest = hashlib.blake2b(digest_size=4)
+    digest.update(version().encode())
+    for path in sorted(seeds_dir().iterdir()):
+        digest.update(f"{path.name}:{path.stat().st_size};".encode())
+    return Path(platformdirs.user_cache_dir("searchlib", appauthor=False)) / f"demo-{digest.hexdigest()}"
+
+
+def version() -> str:
+    """The installed release of searchlib."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("searchlib")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def seeds_dir() -> Path:

@@ -47,7 +47,7 @@ def test_chunks_hold_back_a_bounded_amount_of_input() -> None:
         nonlocal read
         for i in range(4_000):  # 40 languages, interleaved: no chunk fills before the bound
             read += 1
-            yield doc(f"d{i}", body, lang=f"l{i % 40}")
+            yield doc(f"d{i}", body, lang=f"x{chr(97 + i % 40 // 26)}{chr(97 + i % 26)}")
 
     handed = 0
     for chunk in chunks(documents()):

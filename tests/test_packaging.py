@@ -38,7 +38,12 @@ def test_wheel_installs_and_queries_the_bundled_seeds(tmp_path: Path) -> None:
 
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
-    env = {**os.environ, "PYTHONPATH": str(target), "SEARCHLIB_INDEX": str(tmp_path / "index")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(target),
+        "SEARCHLIB_INDEX": str(tmp_path / "index"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
     code = (
         "import sys, searchlib.cli, searchlib.paths; print(searchlib.paths.seeds_dir()); "
         "sys.exit(searchlib.cli.main(sys.argv[1:]))"
