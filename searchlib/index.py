@@ -310,6 +310,7 @@ class Index:
         documents = matching.Documents(searcher)
         counts = {code: len(docs) for code, docs in documents.languages.items()}
         weighting.field_docs = _field_docs(counts)
+        weighting.statistics = documents
         fresh = self._threads.snapshot = _Snapshot(searcher, counts, self._ranking_generation, documents)
         with self._lock:
             if current is not None:

@@ -21,6 +21,7 @@ from heapq import nlargest
 from whoosh import query as q
 from whoosh.searching import Searcher
 
+from analyzers import canonical
 from searchlib import syntax
 from searchlib.building import decode
 from searchlib.query import Reading
@@ -39,6 +40,8 @@ class Documents:
         self._keys: dict[int, tuple[float, str]] = {}
         self._dated: dict[str, tuple[list[datetime], list[int]]] = {}
         self._date_of: dict[int, float] | None = None
+        self._frequencies: dict[tuple[str, str], int] = {}
+        self._lengths: dict[str, int] = {}
 
     @cached_property
     def universe(self) -> frozenset[int]:
@@ -55,6 +58,30 @@ class Documents:
             }
             self._languages = {code: docs for code, docs in found.items() if docs}
         return self._languages
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """How many live documents hold the term (Whoosh's count includes deleted ones)."""
+        reader = self.searcher.reader()
+        if not reader.has_deletions():
+            return reader.doc_frequency(fieldname, text)
+        key = (fieldname, text)
+        if key not in self._frequencies:
+            found = (fieldname, text) in reader
+            self._frequencies[key] = (
+                sum(1 for _ in reader.postings(fieldname, text).all_ids()) if found else 0
+            )
+        return self._frequencies[key]
+
+    def field_length(self, fieldname: str) -> int:
+        """The summed lengths of the field in live documents, as stored per document."""
+        if fieldname not in self._lengths:
+            key = fieldname.partition("_")[2]  # title_ru, body_ru → ru; names → every language
+            codes = [code for code in self.languages if not key or canonical(code) == key]
+            length = self.searcher.reader().doc_field_length
+            self._lengths[fieldname] = sum(
+                length(docnum, fieldname) for code in codes for docnum in self.languages[code]
+            )
+        return self._lengths[fieldname]
 
     def matching(self, node: syntax.Match | syntax.Period) -> frozenset[int]:
         """The documents a filter admits."""

@@ -1,4 +1,4 @@
-"""BM25F over per-language fields, with statistics taken per language.
+"""BM25F over per-language fields, with statistics taken per language, of live documents.
 
 Whoosh's BM25F divides a field's total length by the number of *all* documents to
 get the average field length. With one field per language, that makes every
@@ -6,13 +6,20 @@ language's documents look several times longer than average (twelve times in a
 twelve-language index), which saturates term frequency and skews the length
 normalization. Here each field's statistics count only the documents filed under
 its language.
+
+And only live ones: Whoosh counts a deleted or replaced document in document
+frequencies and field lengths until a merge, so an index ranked differently after
+replacements than a fresh build of the same documents. Here document frequencies count
+live postings, and a field's total length sums its live documents' lengths as Whoosh
+stores them per document (one byte each), which a fresh build, a parallel one and a
+merged one all share exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from math import log
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 from whoosh import scoring
@@ -38,21 +45,35 @@ class Ranking:
 DEFAULT_RANKING = Ranking()
 
 
+class LiveStatistics(Protocol):
+    """What the ranking needs to know of the live documents (searchlib.matching.Documents)."""
+
+    def doc_frequency(self, fieldname: str, text: str) -> int: ...
+
+    def field_length(self, fieldname: str) -> int: ...
+
+
 class LanguageBM25F(scoring.BM25F):
     """BM25F whose average field length (and optionally IDF) is per language.
 
     ``field_docs`` maps a field name to the number of documents filed under its
     language; fields not in it fall back to Whoosh's whole-index statistics.
+    ``statistics``, when set, gives document frequencies and field lengths of live
+    documents only.
     """
 
     def __init__(self, ranking: Ranking, field_docs: Mapping[str, int]) -> None:
         super().__init__(B=ranking.b, K1=ranking.k1)
         self.field_docs = dict(field_docs)
         self.idf_per_language = ranking.idf_per_language
+        self.statistics: LiveStatistics | None = None
 
     def idf(self, searcher: Any, fieldname: str, text: str) -> float:
         parent = searcher.get_parent()
-        df = parent.doc_frequency(fieldname, text)
+        if self.statistics is not None:
+            df = self.statistics.doc_frequency(fieldname, text)
+        else:
+            df = parent.doc_frequency(fieldname, text)
         docs = self.field_docs.get(fieldname) if self.idf_per_language else None
         return log((docs or parent.doc_count_all()) / (df + 1)) + 1
 
@@ -61,7 +82,11 @@ class LanguageBM25F(scoring.BM25F):
         if not docs or not searcher.schema[fieldname].scorable:
             return super().scorer(searcher, fieldname, text, qf)
         parent = searcher.get_parent()
-        avgfl = (parent.field_length(fieldname) / docs) or 1
+        if self.statistics is not None:
+            total = self.statistics.field_length(fieldname)
+        else:
+            total = parent.field_length(fieldname)
+        avgfl = (total / docs) or 1
         return _Scorer(searcher, fieldname, text, self._field_B.get(fieldname, self.B), self.K1, qf, avgfl)
 
 

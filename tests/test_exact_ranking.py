@@ -193,3 +193,43 @@ def test_filters_do_not_change_scores(corpus) -> None:
     plain = {h.id: h.score for h in index.search(word, limit=DOCS, lang="en", cross_script=False)}
     filtered = index.search(f"{word} lang:en", limit=DOCS, lang="en", cross_script=False)
     assert filtered and all(plain[h.id] == h.score for h in filtered)
+
+
+def test_replacements_and_deletions_rank_like_a_fresh_build_of_the_live_documents(tmp_path) -> None:
+    """Whoosh counts deleted documents in its statistics until a merge; searchlib does not:
+    scores equal a fresh build's, serial or parallel, before and after optimize."""
+    rng = random.Random(16)
+    vocab = _vocabulary(rng, LATIN, 300)
+
+    def document(number: int, version: int) -> searchlib.Document:
+        words = rng.choices(vocab, k=rng.randint(3, 60))  # long and short: lengths quantize
+        return searchlib.Document(id=f"d{number}", title=f"v{version}", body=" ".join(words), lang="en")
+
+    live: dict[str, searchlib.Document] = {}
+    edited = searchlib.Index.create(tmp_path / "edited")
+    for version, jobs in ((0, 1), (1, 2), (2, 1)):
+        docs = [document(n, version) for n in rng.sample(range(1500), 900)]
+        edited.add(docs, jobs=jobs)
+        live.update((d.id, d) for d in docs)
+    gone = rng.sample(sorted(live), 150)
+    edited.delete(gone)
+    for doc_id in gone:
+        del live[doc_id]
+    fresh = searchlib.Index.create(tmp_path / "fresh")
+    fresh.add(sorted(live.values(), key=lambda d: d.id))
+    parallel = searchlib.Index.create(tmp_path / "parallel")
+    parallel.add(list(live.values()), jobs=2)
+    queries = [" ".join(rng.choices(vocab, k=rng.randint(1, 4))) for _ in range(1000)]
+
+    def rankings(index: searchlib.Index) -> list[list[tuple[str, float]]]:
+        return [[(h.id, h.score) for h in index.search(q, limit=20, highlight=False)] for q in queries]
+
+    expected = rankings(fresh)
+    assert len(edited) == len(fresh) == len(live)
+    assert edited.language_counts() == fresh.language_counts() == {"en": len(live)}
+    assert rankings(edited) == expected
+    assert rankings(parallel) == expected
+    edited.optimize()
+    assert rankings(edited) == expected
+    for index in (edited, fresh, parallel):
+        index.close()
