@@ -78,8 +78,8 @@ class Documents:
             key = fieldname.partition("_")[2]  # title_ru, body_ru → ru; names → every language
             codes = [code for code in self.languages if not key or canonical(code) == key]
             length = self.searcher.reader().doc_field_length
-            self._lengths[fieldname] = sum(
-                length(docnum, fieldname) for code in codes for docnum in self.languages[code]
+            self._lengths[fieldname] = sum(  # None: the field is empty in that document
+                length(docnum, fieldname) or 0 for code in codes for docnum in self.languages[code]
             )
         return self._lengths[fieldname]
 
