@@ -27,6 +27,7 @@ from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
 EXIT_NOTHING_FOUND = 1
+QUERY_TIMEOUT_S = 10.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TITLE_CHARS = 100
 _EM = re.compile(r"<em>(.*?)</em>")
@@ -130,6 +131,13 @@ def _parser() -> argparse.ArgumentParser:
         "--lang", type=_language, default=None, metavar="L", help="the query's language, if known"
     )
     query.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    query.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=QUERY_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"give up on a query that takes longer (default: {QUERY_TIMEOUT_S:g})",
+    )
     query.add_argument(
         "--color",
         choices=["auto", "always", "never"],
@@ -282,7 +290,11 @@ def run_query(args: argparse.Namespace) -> int:
     index = _open_for_reading(args)
     with index:
         hits = index.search(
-            " ".join(args.text), limit=args.limit, lang=args.lang, cross_script=not args.no_cross_script
+            " ".join(args.text),
+            limit=args.limit,
+            lang=args.lang,
+            cross_script=not args.no_cross_script,
+            timeout_s=args.timeout,
         )
     if args.json:
         print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False))

@@ -209,6 +209,7 @@ class Index:
         lang: str | None = None,
         highlight: bool = True,
         cross_script: bool = True,
+        timeout_s: float | None = None,
     ) -> list[Hit]:
         """The ``limit`` best documents for ``text``; ``lang=None``: its language is unknown.
 
@@ -217,14 +218,23 @@ class Index:
         by score, then date (newest first), then id. ``cross_script`` also matches names
         written in other scripts (``АСЕАН`` finds ``ASEAN`` and ``آسيان``), weighted
         below matches in the query's own language. ``highlight=False`` leaves snippets
-        empty, for callers that only need the ranking.
+        empty, for callers that only need the ranking. ``timeout_s`` bounds the time the
+        search may take; past it, it raises :class:`searchlib.QueryError` (no partial answer:
+        a partial ranking would be silently wrong). Every query's work is bounded anyway
+        (docs/usage.md, "Limits").
         Raises :class:`searchlib.QueryError` for a query that cannot be run.
         """
         if limit < 1:
             raise query.QueryError(f"limit must be at least 1, not {limit}")
+        if timeout_s is not None and not timeout_s > 0:
+            raise query.QueryError(f"timeout_s must be a number of seconds > 0, not {timeout_s}")
+        budget = matching.Budget(timeout_s=timeout_s)
         node = query.parse(text)
         if node is None:
             return []
+        leaves = syntax.text_leaves(node)
+        if len(leaves) > query.MAX_QUERY_WORDS:
+            raise query.QueryError(f"the query has more than {query.MAX_QUERY_WORDS} words")
         snapshot = self._snapshot()
         searcher, documents = snapshot.searcher, snapshot.documents
         languages = list(documents.languages)
@@ -250,9 +260,12 @@ class Index:
             return readings[leaf]
 
         names_scale = self._names_scale(node, reading, searcher) if name_keys else 0.0
+        budget.prefixes = sum(
+            len(weights) * (1 if leaf.field else 2) for leaf in leaves if leaf.kind == "prefix"
+        )
 
         def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
-            return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs)
+            return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs, budget)
 
         scores = matching.evaluate(node, documents, leaf_scores, lambda leaf: reading(leaf).identity())
         marked = _MarkedTerms([readings[leaf] for leaf in syntax.text_leaves(node) if leaf in readings])

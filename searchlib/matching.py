@@ -12,12 +12,15 @@ whole ranking, in one total order: score, then date (newest first), then id.
 from __future__ import annotations
 
 import heapq
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from functools import cached_property
 from heapq import nlargest
+from itertools import islice
 
+import attrs
 from whoosh import query as q
 from whoosh.searching import Searcher
 
@@ -25,9 +28,33 @@ from analyzers import canonical
 from searchlib import syntax
 from searchlib.building import decode
 from searchlib.query import Reading
+from searchlib.syntax import QueryError
 
 Scores = dict[int, float]
-MAX_PREFIX_TERMS = 1000  # a prefix matches at most its most frequent terms
+MAX_PREFIX_TERMS = 1000  # the terms all of a query's prefixes together expand to, at most
+MAX_PREFIX_SCAN = 20_000  # the terms they look at, at most, to choose their most frequent
+CHECK_EVERY = 4096  # postings read between looks at the clock
+
+
+@attrs.define
+class Budget:
+    """What one query may spend, so that no query runs for minutes: prefix expansion shared
+    by its prefixes, and wall-clock time (``timeout_s``; None: no limit)."""
+
+    prefixes: int = 1  # how many prefix readings share the expansion
+    timeout_s: float | None = None
+    started: float = attrs.field(factory=time.monotonic)
+
+    def per_prefix(self) -> tuple[int, int]:
+        """(terms to expand to, terms to look at) for one prefix reading."""
+        share = max(1, self.prefixes)
+        return max(1, MAX_PREFIX_TERMS // share), max(1, MAX_PREFIX_SCAN // share)
+
+    def check(self) -> None:
+        if self.timeout_s is not None and time.monotonic() - self.started > self.timeout_s:
+            raise QueryError(f"the query took longer than its time limit ({self.timeout_s:g} s)")
+
+
 SCORE_DIGITS = 6  # scores are ranked, and shown, to this many decimals
 
 
@@ -195,21 +222,27 @@ def _conjunction(positive, negative, documents, leaf_scores, once) -> Scores | N
 
 
 def reading_scores(
-    reading: Reading, searcher: Searcher, names_scale: float, names_excluded: frozenset[int]
+    reading: Reading,
+    searcher: Searcher,
+    names_scale: float,
+    names_excluded: frozenset[int],
+    budget: Budget | None = None,
 ) -> Scores | None:
     """A leaf's score per document: its readings' BM25F, a prefix's boost, and its name
     keys' BM25 times ``names_scale`` for documents outside ``names_excluded``."""
     if reading.is_empty():
         return None
+    budget = budget or Budget()
+    budget.check()
     scores: Scores = {}
     context = searcher.context()
     for part in reading.parts:
-        _add(scores, part.matcher(searcher, context))
+        _add(scores, part.matcher(searcher, context), budget)
     for prefix in reading.prefixes:
-        for docnum in _prefix_docs(searcher, prefix):
+        for docnum in _prefix_docs(searcher, prefix, budget):
             scores[docnum] = scores.get(docnum, 0.0) + prefix.boost
     for name in reading.names:
-        _add(scores, name.matcher(searcher, context), names_scale, names_excluded)
+        _add(scores, name.matcher(searcher, context), budget, names_scale, names_excluded)
     return scores
 
 
@@ -231,27 +264,34 @@ def _terms_of(query: q.Query) -> list[str]:
     return []
 
 
-def _add(scores: Scores, matcher, scale: float = 1.0, excluded: frozenset[int] = frozenset()) -> None:
+def _add(
+    scores: Scores, matcher, budget: Budget, scale: float = 1.0, excluded: frozenset[int] = frozenset()
+) -> None:
     get = scores.get
+    read = 0
     while matcher.is_active():
         docnum = matcher.id()
         if docnum not in excluded:
             scores[docnum] = get(docnum, 0.0) + matcher.score() * scale
         matcher.next()
+        read += 1
+        if read % CHECK_EVERY == 0:
+            budget.check()
 
 
-def _prefix_docs(searcher: Searcher, prefix: q.Prefix) -> set[int]:
-    """Documents holding any of the prefix's :data:`MAX_PREFIX_TERMS` most frequent terms."""
+def _prefix_docs(searcher: Searcher, prefix: q.Prefix, budget: Budget) -> set[int]:
+    """Documents holding any of the prefix's most frequent terms, within the budget's share:
+    linear in the postings read, where Whoosh's union of one matcher per term was not."""
     reader = searcher.reader()
     if prefix.fieldname not in reader.indexed_field_names():
         return set()
-    terms = nlargest(
-        MAX_PREFIX_TERMS,
-        ((info.doc_frequency(), term) for term, info in reader.iter_prefix(prefix.fieldname, prefix.text)),
-    )
+    keep, scan = budget.per_prefix()
+    candidates = islice(reader.iter_prefix(prefix.fieldname, prefix.text), scan)
+    terms = nlargest(keep, ((info.doc_frequency(), term) for term, info in candidates))
     docs: set[int] = set()
     for _, term in terms:
         docs.update(reader.postings(prefix.fieldname, term).all_ids())
+        budget.check()
     return docs
 
 
