@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from searchlib.documents import Document
+from searchlib.errors import UntrustedIndexError
 from searchlib.index import (
     AddResult,
     Hit,
@@ -28,4 +29,5 @@ __all__ = [
     "IndexNotFoundError",
     "QueryError",
     "SearchlibError",
+    "UntrustedIndexError",
 ]

@@ -11,3 +11,8 @@ class IndexNotFoundError(SearchlibError):
 
 class IndexLockedError(SearchlibError):
     pass
+
+
+class UntrustedIndexError(SearchlibError):
+    """An index holds something no searchlib index holds (a pickle naming arbitrary code):
+    it was refused before anything in it ran."""

@@ -1,7 +1,8 @@
 """A searchlib index: fielded documents in a Whoosh index on disk.
 
-Opening an index unpickles its table of contents: never open an index directory
-that someone you do not trust could have written (see docs/security.md).
+Whoosh keeps parts of an index as pickles; searchlib reads them only through
+:mod:`searchlib.safepickle`, so no index, whoever wrote it, runs code when it is opened
+or searched (docs/security.md).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from searchlib import building, matching, query, syntax, workers
 from searchlib import highlight as highlighting
 from searchlib.building import AddResult, Ledger
 from searchlib.documents import Document
-from searchlib.errors import IndexLockedError, IndexNotFoundError, SearchlibError
+from searchlib.errors import IndexLockedError, IndexNotFoundError, SearchlibError, UntrustedIndexError
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
 from searchlib.schema import NAMES, body_field, build_schema, title_field
 from searchlib.storage import INDEX_NAME, DurableFileStorage, open_whoosh
@@ -83,14 +84,17 @@ class Index:
     def open(cls, path: str | os.PathLike[str]) -> Index:
         """Open the index at ``path``.
 
-        Whoosh keeps parts of an index as pickles: opening an index runs code its
-        writer could have put there. Open only indexes you or someone you trust wrote.
+        Raises :class:`searchlib.UntrustedIndexError` for an index holding a pickle that
+        names code (nothing of it runs), :class:`searchlib.SearchlibError` for one that
+        cannot be read.
         """
         path = Path(path)
         if not exists(path):
             raise IndexNotFoundError(f"{path}: no searchlib index here")
         try:
             whoosh = open_whoosh(path)
+        except UntrustedIndexError as error:
+            raise UntrustedIndexError(f"{path}: {error}") from None
         except Exception as error:
             raise SearchlibError(f"{path}: cannot open the index ({error})") from None
         return cls(path, whoosh)
@@ -222,8 +226,23 @@ class Index:
         search may take; past it, it raises :class:`searchlib.QueryError` (no partial answer:
         a partial ranking would be silently wrong). Every query's work is bounded anyway
         (docs/usage.md, "Limits").
-        Raises :class:`searchlib.QueryError` for a query that cannot be run.
+        Raises :class:`searchlib.QueryError` for a query that cannot be run, and
+        :class:`searchlib.UntrustedIndexError` if a hit's stored fields name code.
         """
+        try:
+            return self._search(text, limit, lang, highlight, cross_script, timeout_s)
+        except UntrustedIndexError as error:
+            raise UntrustedIndexError(f"{self.path}: {error}") from None
+
+    def _search(
+        self,
+        text: str,
+        limit: int,
+        lang: str | None,
+        highlight: bool,
+        cross_script: bool,
+        timeout_s: float | None,
+    ) -> list[Hit]:
         if limit < 1:
             raise query.QueryError(f"limit must be at least 1, not {limit}")
         if timeout_s is not None and not timeout_s > 0:
@@ -410,7 +429,15 @@ class _MarkedTerms:
 
 
 def exists(path: Path) -> bool:
-    return path.is_dir() and DurableFileStorage(str(path)).index_exists(INDEX_NAME)
+    """Whether ``path`` holds a searchlib index (its table of contents is read to tell)."""
+    if not path.is_dir():
+        return False
+    try:
+        return DurableFileStorage(str(path)).index_exists(INDEX_NAME)
+    except UntrustedIndexError as error:
+        raise UntrustedIndexError(f"{path}: {error}") from None
+    except Exception as error:  # Whoosh raises assorted errors on a damaged file
+        raise SearchlibError(f"{path}: the index's table of contents cannot be read ({error})") from None
 
 
 def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:

@@ -16,6 +16,10 @@ from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 
+from searchlib import safepickle
+
+safepickle.install()  # no index this process opens runs code from its pickles
+
 
 class DurableFileStorage(FileStorage):
     """A :class:`~whoosh.filedb.filestore.FileStorage` that fsyncs what it writes."""

@@ -111,3 +111,13 @@ def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
     assert results["ru"]["searchlib"]["f1"] == 1.0
     assert results["no"]["searchlib"]["f1"] == 1.0
     assert results["ar"]["searchlib"]["f1"] == 1.0
+
+
+def test_safepickle_benchmark_on_tiny_data(tiny_xquad: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "sp.json"
+    out = run_module(
+        "benchmarks.bench_safepickle", "--data", str(tiny_xquad), "--repeats", "2", "--out", str(out_file)
+    )
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out_file.read_text())["results"]
+    assert set(results) == {"open", "search", "commit"} and all(r["ratio"] > 0 for r in results.values())

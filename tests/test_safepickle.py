@@ -1,0 +1,149 @@
+"""No code from an index, ever: payloads planted in an index's pickles are refused before they
+run, through the API and the CLI; every pickle a real index holds still loads."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, searchlib_command
+from whoosh import fields
+from whoosh import index as whoosh_index
+
+import searchlib
+from searchlib import safepickle
+from searchlib.loading import load_paths
+from searchlib.storage import INDEX_NAME, DurableFileStorage
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("index-*"))
+
+
+class Payload:
+    """Unpickling this makes the directory ``marker``: proof that code from the index ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+@pytest.fixture
+def seeds_index(tmp_path: Path) -> Path:
+    path = tmp_path / "index"
+    with searchlib.Index.create(path) as index:
+        index.add([d for d in load_paths([SEEDS]) if isinstance(d, searchlib.Document)])
+    return path
+
+
+def _rewrite_toc(path: Path, change) -> None:
+    """Write the next generation of the table of contents with ``change`` applied to it."""
+    storage = DurableFileStorage(str(path))
+    toc = whoosh_index.TOC.read(storage, INDEX_NAME)
+    change(toc)
+    toc.generation += 1
+    toc.write(storage, INDEX_NAME)
+
+
+def _refused(path: Path, marker: Path) -> None:
+    with (
+        pytest.raises(searchlib.UntrustedIndexError, match="mkdir") as caught,
+        searchlib.Index.open(path) as index,
+    ):
+        index.search("АСЕАН")
+    assert str(path) in str(caught.value)
+    cli = subprocess.run(
+        searchlib_command("query", "АСЕАН", "--index", str(path)), capture_output=True, text=True
+    )
+    assert cli.returncode == 2 and "mkdir" in cli.stderr and "Traceback" not in cli.stderr
+    assert not marker.exists()
+
+
+def test_a_payload_in_the_schema_is_refused(seeds_index: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    _rewrite_toc(seeds_index, lambda toc: setattr(toc.schema, "payload", Payload(marker)))
+    _refused(seeds_index, marker)
+
+
+def test_a_payload_in_the_segment_list_is_refused(seeds_index: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    _rewrite_toc(seeds_index, lambda toc: setattr(toc.segments[0], "payload", Payload(marker)))
+    _refused(seeds_index, marker)
+
+
+def test_a_payload_in_stored_fields_is_refused_when_the_document_is_a_hit(
+    seeds_index: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    ix = whoosh_index.open_dir(str(seeds_index), indexname=INDEX_NAME)
+    writer = ix.writer()
+    writer.add_document(id="evil", lang="ru", title=Payload(marker), body_ru="АСЕАН")
+    writer.commit()
+    ix.close()
+    _refused(seeds_index, marker)
+
+
+def test_a_legacy_table_of_contents_is_refused(seeds_index: Path) -> None:
+    toc = next(seeds_index.glob("_searchlib_*.toc"))
+    data = bytearray(toc.read_bytes())
+    data[8:12] = (-106).to_bytes(4, "big", signed=True)  # a Whoosh 1.x format number
+    toc.write_bytes(bytes(data))
+    with pytest.raises(searchlib.SearchlibError):
+        searchlib.Index.open(seeds_index)
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
+def test_every_release_s_index_loads_through_the_restricted_unpickler(fixture: Path, tmp_path: Path) -> None:
+    copy = tmp_path / fixture.name
+    shutil.copytree(fixture, copy)
+    with searchlib.Index.open(copy) as index:
+        assert [h.id for h in index.search("АСЕАН date:2024")] == ["000_a56dd54d2768551e"]
+
+
+def test_every_field_type_loads_through_the_restricted_unpickler(tmp_path: Path) -> None:
+    schema = fields.Schema(
+        text=fields.TEXT(stored=True, sortable=True),
+        ident=fields.ID(stored=True, unique=True, sortable=True),
+        idlist=fields.IDLIST(stored=True),
+        keyword=fields.KEYWORD(stored=True, sortable=True, commas=True),
+        number=fields.NUMERIC(int, stored=True, sortable=True),
+        ratio=fields.NUMERIC(float, stored=True),
+        date=fields.DATETIME(stored=True, sortable=True),
+        flag=fields.BOOLEAN(stored=True),
+        extra=fields.STORED(),
+    )
+    storage = DurableFileStorage(str(tmp_path))
+    ix = storage.create_index(schema, indexname="every")
+    writer = ix.writer()
+    writer.add_document(
+        text="glacier melts", ident="a", idlist="x y", keyword="ice,snow", number=3, ratio=3.5,
+        date=datetime.datetime(2024, 1, 2), flag=True, extra={"k": [1, 2.5, "v", b"b", (3,)]},
+    )  # fmt: skip
+    writer.commit()
+    ix.close()
+    ix = storage.open_index(indexname="every")
+    with ix.searcher() as searcher:
+        stored = searcher.stored_fields(0)
+        assert stored["extra"] == {"k": [1, 2.5, "v", b"b", (3,)]} and stored["flag"] is True
+        assert searcher.reader().column_reader("number")[0] == 3 and stored["ratio"] == 3.5
+        assert [searcher.reader().column_reader(name)[0] for name in ("ident", "keyword")]
+    ix.close()
+
+
+def test_the_restricted_unpickler_is_what_whoosh_reads_with() -> None:
+    import pickle
+    import sys
+
+    import whoosh.columns
+    import whoosh.filedb.structfile
+
+    for module in (whoosh.columns, whoosh.filedb.structfile, sys.modules["whoosh.index"]):
+        names = vars(module).values()
+        assert not any(v is pickle.loads or v is pickle.load or v is pickle for v in names)
+        assert any(
+            v is safepickle.loads or v is safepickle.load or v is safepickle._SAFE_PICKLE for v in names
+        )
