@@ -129,3 +129,25 @@ def test_a_file_over_the_size_limit_is_reported_not_read(tmp_path: Path) -> None
     skipped = [i for i in items if isinstance(i, Skipped)]
     assert [d.id for d in docs] == ["small.txt"]
     assert skipped[0].path == str(big) and "limit" in skipped[0].reason
+
+
+def test_files_of_the_same_name_in_different_folders_keep_apart(tmp_path: Path) -> None:
+    for year in ("2023", "2024"):
+        (tmp_path / "coll" / year).mkdir(parents=True)
+        (tmp_path / "coll" / year / "notes.txt").write_text(f"Notes {year}\nbody", encoding="utf-8")
+    docs, skipped = load(tmp_path / "coll")
+    assert [d.id for d in docs] == ["2023/notes.txt", "2024/notes.txt"] and not skipped
+    docs, _ = load(tmp_path / "coll" / "2024" / "notes.txt")
+    assert [d.id for d in docs] == ["notes.txt"]  # a file given alone: its name
+
+
+def test_jsonl_messages_quote_correctly_and_an_explicit_json_file_is_parsed(tmp_path: Path) -> None:
+    (tmp_path / "mixed.jsonl").write_text('{"title": "no id"}\n{"id": "a", "body": "x", "lang": "klingon"}\n')
+    (tmp_path / "c.json").write_text('{"id": "j", "title": "T", "body": "json body"}')
+    docs, skipped = load(tmp_path / "mixed.jsonl", tmp_path / "c.json")
+    assert [str(s) for s in skipped] == [
+        f"{tmp_path / 'mixed.jsonl'}:1: missing 'id'",
+        f"{tmp_path / 'mixed.jsonl'}:2: lang 'klingon' is not a language code "
+        "(ISO 639-1 such as 'en', 'ru', 'pt-BR')",
+    ]
+    assert [(d.id, d.body) for d in docs] == [("j", "json body")]
