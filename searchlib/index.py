@@ -73,6 +73,11 @@ class Index:
         path = Path(path)
         if exists(path):
             raise SearchlibError(f"{path}: an index already exists here")
+        if path.is_dir() and any(path.iterdir()):
+            raise SearchlibError(
+                f"{path}: the directory is not empty and holds no readable searchlib index; "
+                "not creating one there (it would delete files it did not write)"
+            )
         try:
             path.mkdir(parents=True, exist_ok=True)
             whoosh = DurableFileStorage(str(path)).create_index(build_schema(), indexname=INDEX_NAME)
@@ -193,6 +198,10 @@ class Index:
             raise IndexLockedError(
                 f"{self.path}: another process is writing to this index "
                 f"(waited {self.lock_timeout:g} s for its lock)"
+            ) from None
+        except OSError as error:  # a read-only directory, or a link planted as the lock file
+            raise SearchlibError(
+                f"{self.path}: cannot take the write lock ({error.strerror or error})"
             ) from None
         return _Writer(writer, self.path, commit)
 

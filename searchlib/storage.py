@@ -10,11 +10,14 @@ and the directory before and after each rename, so a commit is on disk when
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
+from whoosh.util.filelock import FcntlLock
 
 from searchlib import safepickle
 
@@ -43,12 +46,41 @@ class DurableFileStorage(FileStorage):
         super().rename_file(oldname, newname, safe)
         self.sync_directory()  # and so is the rename itself
 
+    def lock(self, name: str) -> NoFollowLock:
+        return NoFollowLock(self._fpath(name))
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        """A fresh directory for Whoosh's temporary files. Whoosh would use ``<index>.tmp``
+        and empty whatever that name points to: a symbolic link planted there made it
+        delete another directory's files."""
+        return FileStorage(tempfile.mkdtemp(prefix=".searchlib-tmp-", dir=self.folder)).create()
+
     def sync_directory(self) -> None:
         fd = os.open(self.folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class NoFollowLock(FcntlLock):
+    """The write lock, taken on the lock file itself, never through a symbolic link planted
+    under its name (which made the writer create the file the link pointed to)."""
+
+    def acquire(self, blocking: bool = False) -> bool:
+        import fcntl
+
+        self.fd = os.open(self.filename, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(self.fd)
+            self.fd = None
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            return False
+        self.locked = True
+        return True
 
 
 INDEX_NAME = "searchlib"

@@ -147,3 +147,51 @@ def test_the_restricted_unpickler_is_what_whoosh_reads_with() -> None:
         assert any(
             v is safepickle.loads or v is safepickle.load or v is safepickle._SAFE_PICKLE for v in names
         )
+
+
+# -- only its own files -----------------------------------------------------------------
+
+
+def _reindex(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        searchlib_command("index", str(SEEDS / "002_3a14a5f8f92bcbd2.txt"), "--index", str(path)),
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_link_planted_as_the_temporary_directory_is_not_followed(seeds_index: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me", encoding="utf-8")
+    (seeds_index / f"{INDEX_NAME}.tmp").symlink_to(victim)
+    out = _reindex(seeds_index)
+    assert out.returncode == 0, out.stderr
+    assert (victim / "precious.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_link_planted_as_the_lock_file_is_not_followed(seeds_index: Path, tmp_path: Path) -> None:
+    target = tmp_path / "created-by-the-writer"
+    lock = seeds_index / f"{INDEX_NAME}_WRITELOCK"
+    lock.unlink(missing_ok=True)  # the lock file of earlier commits, replaced by a link
+    lock.symlink_to(target)
+    out = _reindex(seeds_index)
+    assert out.returncode == 2 and "write lock" in out.stderr and "Traceback" not in out.stderr
+    assert not target.exists()
+
+
+def test_create_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "searchlib_todo.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(searchlib.SearchlibError, match="not empty"):
+        searchlib.Index.create(tmp_path / "dir")
+    assert (tmp_path / "dir" / "searchlib_todo.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_index_without_its_table_of_contents_is_not_replaced(seeds_index: Path) -> None:
+    for toc in seeds_index.glob("_searchlib_*.toc"):
+        toc.unlink()
+    segments = sorted(p.name for p in seeds_index.iterdir())
+    out = _reindex(seeds_index)
+    assert out.returncode == 2 and "not empty" in out.stderr
+    assert sorted(p.name for p in seeds_index.iterdir()) == segments  # nothing deleted
