@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 from whoosh.codec.base import Segment
@@ -188,10 +188,12 @@ class SegmentBuilder:
         return writer.get_segment()
 
     def cancel(self) -> None:
-        """Give up, deleting the segment's files: they are in no commit."""
-        self._searcher.close()
-        self._postings.close()
-        self._writer._close_segment()
+        """Give up, deleting the segment's files: they are in no commit. Each step is tried
+        whatever the others did: a full disk fails finish() midway, after it closed the
+        searcher, and the files must go all the same (else the disk stays full)."""
+        for step in (self._searcher.close, self._postings.close, self._writer._close_segment):
+            with contextlib.suppress(Exception):
+                step()
         _delete_new_segment(self._writer)
 
 
@@ -279,10 +281,16 @@ def commit(writer: SegmentWriter, segments: dict[Hashable, Segment | None], ledg
 
 def _delete_new_segment(writer: SegmentWriter) -> None:
     """Delete the files of a closed writer's uncommitted segment (else the next commit would)."""
-    storage, prefix = writer.storage, f"{writer.indexname}_{writer.newsegment.segid}"
+    delete_segment_files(writer.storage, writer.indexname, writer.newsegment)
+
+
+def delete_segment_files(storage: Any, indexname: str, segment: Segment) -> None:
+    """Delete the files of a segment that is in no commit."""
+    prefix = f"{indexname}_{segment.segid}"
     for name in storage.list():
         if name.startswith(prefix):
-            storage.delete_file(name)
+            with contextlib.suppress(OSError):
+                storage.delete_file(name)
 
 
 @attrs.define

@@ -146,7 +146,16 @@ class Index:
         """
         ledger = Ledger()
         segments: dict[Hashable, Segment | None] = {}
-        with self._writer(lambda writer: building.commit(writer, segments, ledger)):
+
+        def commit(writer: SegmentWriter) -> None:
+            try:
+                building.commit(writer, segments, ledger)
+            except BaseException:  # the built segments are in no commit: their files go
+                for segment in filter(None, segments.values()):
+                    building.delete_segment_files(writer.storage, writer.indexname, segment)
+                raise
+
+        with self._writer(commit):
             segments.update(build_segments(ledger))
         return ledger.result()
 
@@ -410,11 +419,19 @@ class _Writer:
                 self._commit(self._writer)
                 return
             self._writer.cancel()
+            building.delete_segment_files(
+                self._writer.storage, self._writer.indexname, self._writer.newsegment
+            )
             if isinstance(exc, OSError):
                 raise exc
         except BaseException as error:
             if not self._writer.is_closed:  # whatever failed, the lock is released
                 self._writer.cancel()
+            # and the files of the writer's own new segment go (its term and postings files
+            # are made when it starts): after a full disk nothing half-written stays.
+            building.delete_segment_files(
+                self._writer.storage, self._writer.indexname, self._writer.newsegment
+            )
             if not isinstance(error, OSError):
                 raise
             raise SearchlibError(

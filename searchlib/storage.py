@@ -10,9 +10,9 @@ and the directory before and after each rename, so a commit is on disk when
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +50,10 @@ class DurableFileStorage(FileStorage):
         return NoFollowLock(self._fpath(name))
 
     def temp_storage(self, name: str | None = None) -> FileStorage:
-        """A fresh directory for Whoosh's temporary files. Whoosh would use ``<index>.tmp``
-        and empty whatever that name points to: a symbolic link planted there made it
-        delete another directory's files."""
-        return FileStorage(tempfile.mkdtemp(prefix=".searchlib-tmp-", dir=self.folder)).create()
+        """A directory of its own for a writer's temporary files. Whoosh would use
+        ``<index>.tmp`` and empty whatever that name points to: a symbolic link planted
+        there made it delete another directory's files."""
+        return _TemporaryStorage(os.path.join(self.folder, f".searchlib-tmp-{os.urandom(6).hex()}"))
 
     def sync_directory(self) -> None:
         fd = os.open(self.folder, os.O_RDONLY)
@@ -61,6 +61,31 @@ class DurableFileStorage(FileStorage):
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class _TemporaryStorage(FileStorage):
+    """A writer's temporary directory, made only when a file is put in it (searchlib's
+    builders write their postings themselves and never do) with ``mkdir``, which fails
+    rather than follow anything planted under its random name."""
+
+    def create(self) -> _TemporaryStorage:
+        return self
+
+    def create_file(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if not os.path.isdir(self.folder) or os.path.islink(self.folder):
+            os.mkdir(self.folder, 0o700)
+        return super().create_file(name, *args, **kwargs)
+
+    def delete_file(self, name: str) -> None:
+        """Delete the file, and the directory with its last file: Whoosh's column writer
+        deletes its one temporary file but never the directory."""
+        super().delete_file(name)
+        with contextlib.suppress(OSError):  # not empty yet
+            os.rmdir(self.folder)
+
+    def destroy(self, *args: Any, **kwargs: Any) -> None:
+        if os.path.isdir(self.folder) and not os.path.islink(self.folder):
+            super().destroy()
 
 
 class NoFollowLock(FcntlLock):

@@ -266,3 +266,42 @@ def test_a_write_failure_during_commit_is_a_clear_error_and_keeps_the_old_commit
         assert len(index) == 5
         assert index.search("volcano") == []
         assert index.search("АСЕАН")[0].id == "000_a56dd54d2768551e.txt"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 3 MB file system (tmpfs), for a full disk; root only."""
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mountpoint)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield mountpoint
+    subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def test_a_full_disk_is_a_clear_error_leaves_no_partial_files_and_the_next_commit_works(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    index_path = small_disk / "ix"
+    seeded_index(index_path)
+    before = sorted(p.name for p in index_path.iterdir())
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n in range(40):
+        words = " ".join(f"w{n}x{i}" for i in range(4000))  # distinct terms: postings and lexicon grow
+        (corpus / f"doc{n}.txt").write_text(f"Document {n}\n{words}", encoding="utf-8")
+    out = subprocess.run(
+        searchlib_command("index", str(corpus), "--index", str(index_path)), capture_output=True, text=True
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "cannot write the index" in out.stderr and "Traceback" not in out.stderr
+    assert sorted(p.name for p in index_path.iterdir()) == before  # nothing half-written stays
+    with searchlib.Index.open(index_path) as index:
+        assert len(index) == 5
+        index.add([searchlib.Document(id="small", title="Small", body="a small note", lang="en")])
+        assert [h.id for h in index.search("small note")] == ["small"]
