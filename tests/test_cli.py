@@ -49,8 +49,16 @@ def test_first_query_searches_the_seeds_demo_without_filling_the_default_index(t
     assert run("query", "glacier", env_index=index).returncode == 0
 
 
-def test_query_json_prints_only_the_hits(tmp_path: Path) -> None:
-    out = run("query", "naturkatastrofe", "--json", env_index=tmp_path / "ix")
+@pytest.fixture(scope="module")
+def seeds_ix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the seeds, built once for the tests that only read it."""
+    path = tmp_path_factory.mktemp("cli-seeds") / "ix"
+    assert run("index", str(SEEDS), "--index", str(path)).returncode == 0
+    return path
+
+
+def test_query_json_prints_only_the_hits(seeds_ix: Path) -> None:
+    out = run("query", "naturkatastrofe", "--json", "--index", str(seeds_ix))
     hits = json.loads(out.stdout)
     assert hits[0]["id"] == NO_ARTICLE
     assert set(hits[0]) == {"id", "score", "title", "lang", "date", "source", "snippet"}
@@ -58,10 +66,11 @@ def test_query_json_prints_only_the_hits(tmp_path: Path) -> None:
     assert "<em>naturkatastrofene</em>" in hits[0]["snippet"]
 
 
-def test_no_cross_script_flag(tmp_path: Path) -> None:
-    index = tmp_path / "ix"
-    with_names = json.loads(run("query", "АСЕАН", "--json", env_index=index).stdout)
-    without = json.loads(run("query", "АСЕАН", "--json", "--no-cross-script", env_index=index).stdout)
+def test_no_cross_script_flag(seeds_ix: Path) -> None:
+    with_names = json.loads(run("query", "АСЕАН", "--json", "--index", str(seeds_ix)).stdout)
+    without = json.loads(
+        run("query", "АСЕАН", "--json", "--no-cross-script", "--index", str(seeds_ix)).stdout
+    )
     assert len(with_names) == 3 and [h["id"] for h in without] == [RU_ASEAN]
 
 
@@ -174,9 +183,9 @@ def test_max_file_size_option(tmp_path: Path) -> None:
     assert "1 added" in out.stdout
 
 
-def test_a_directory_of_20_000_files(tmp_path: Path) -> None:
+def test_a_directory_of_10_000_files(tmp_path: Path) -> None:
     corpus = tmp_path / "notes"
-    for i in range(20_000):
+    for i in range(10_000):
         folder = corpus / f"{i // 1000:03d}"
         if i % 1000 == 0:
             folder.mkdir(parents=True)
@@ -185,17 +194,16 @@ def test_a_directory_of_20_000_files(tmp_path: Path) -> None:
         )
     out = run("index", str(corpus), "--index", str(tmp_path / "ix"), "--jobs", "2")
     assert out.returncode == 0, out.stderr
-    assert "20000 added" in out.stdout and "0 skipped" in out.stdout
-    hits = json.loads(run("query", "glacier 19765", "--index", str(tmp_path / "ix"), "--json").stdout)
-    assert hits[0]["id"] == "019/note-19765.txt"
+    assert "10000 added" in out.stdout and "0 skipped" in out.stdout
+    hits = json.loads(run("query", "glacier 9765", "--index", str(tmp_path / "ix"), "--json").stdout)
+    assert hits[0]["id"] == "009/note-9765.txt"
 
 
 # -- conventions of grep, ripgrep and sqlite3 -----------------------------------------------
 
 
-def test_unquoted_words_join_into_one_query_and_no_hits_exits_1(tmp_path: Path) -> None:
-    ix = tmp_path / "ix"
-    run("index", str(SEEDS), "--index", str(ix))
+def test_unquoted_words_join_into_one_query_and_no_hits_exits_1(seeds_ix: Path) -> None:
+    ix = seeds_ix
     joined = run("query", "прямое", "авиасообщение", "--json", "--index", str(ix))
     quoted = run("query", "прямое авиасообщение", "--json", "--index", str(ix))
     assert joined.returncode == 0 and joined.stdout == quoted.stdout
@@ -208,9 +216,8 @@ def test_version() -> None:
     assert out.returncode == 0 and out.stdout.startswith("searchlib ")
 
 
-def test_color_and_no_color(tmp_path: Path) -> None:
-    ix = tmp_path / "ix"
-    run("index", str(SEEDS), "--index", str(ix))
+def test_color_and_no_color(seeds_ix: Path) -> None:
+    ix = seeds_ix
     always = run("query", "АСЕАН", "--color", "always", "--index", str(ix))
     never = run("query", "АСЕАН", "--color", "never", "--index", str(ix))
     assert "\033[1mАСЕАН\033[0m" in always.stdout and "\033" not in never.stdout
