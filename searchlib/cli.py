@@ -424,16 +424,29 @@ def _index_path(args: argparse.Namespace) -> Path:
 
 
 def _check_trusted(path: Path, trusted: bool) -> None:
-    """Refuse an index directory other users can write to: opening it unpickles its contents."""
+    """Refuse an index others could have tampered with: owned by another user (not root),
+    or with the directory or a file in it writable by other users (a sticky directory
+    too: anyone may add a file to it). The restricted unpickler already keeps code out;
+    this second line keeps out indexes whose content someone else chose."""
     if trusted or not path.exists():
         return
-    mode = path.stat().st_mode
-    others_write = mode & stat.S_IWOTH or (mode & stat.S_IWGRP and path.stat().st_gid != os.getgid())
-    if others_write and not mode & stat.S_ISVTX:
-        raise SearchlibError(
-            f"{path}: other users can write to this index directory, and opening an index "
-            "runs code stored in it; fix its permissions or pass --trust-index"
-        )
+    for item in [path, *(p for p in path.iterdir() if not p.is_symlink())]:
+        problem = _untrusted(item.stat())
+        if problem:
+            raise SearchlibError(
+                f"{item}: {problem}; an index others can change could hold anything: "
+                "fix its ownership or permissions, or pass --trust-index"
+            )
+
+
+def _untrusted(info: os.stat_result) -> str | None:
+    if info.st_uid not in (os.getuid(), 0):
+        return f"owned by another user (uid {info.st_uid})"
+    if info.st_mode & stat.S_IWOTH:
+        return "other users can write to it"
+    if info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid():
+        return "its group, not yours, can write to it"
+    return None
 
 
 def _documents(items: Iterable[Document | Skipped], skipped: list[Skipped]) -> Iterator[Document]:

@@ -141,12 +141,23 @@ def test_usage_errors(args: list[str]) -> None:
     assert "usage:" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_refuses_an_index_directory_others_can_write(tmp_path: Path) -> None:
+@pytest.mark.parametrize("plant", ["world-writable", "sticky", "writable-toc", "foreign-owner"])
+def test_refuses_an_index_others_could_have_changed(tmp_path: Path, plant: str) -> None:
     index = tmp_path / "ix"
     run("index", str(SEEDS), "--index", str(index))
-    index.chmod(0o777)
+    toc = next(index.glob("_searchlib_*.toc"))
+    if plant == "world-writable":
+        index.chmod(0o777)
+    elif plant == "sticky":
+        index.chmod(0o1777)  # anyone may add a newer table of contents
+    elif plant == "writable-toc":
+        toc.chmod(0o666)
+    elif os.geteuid() == 0:
+        os.chown(index, 65534, 65534)
+    else:
+        pytest.skip("making a directory another user's needs root")
     refused = run("query", "Лаос", "--index", str(index))
-    assert refused.returncode == 2 and "--trust-index" in refused.stderr
+    assert refused.returncode == 2 and "--trust-index" in refused.stderr and "Traceback" not in refused.stderr
     trusted = run("query", "Лаос", "--index", str(index), "--trust-index")
     assert trusted.returncode == 0 and RU_ASEAN in trusted.stdout
 
