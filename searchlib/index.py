@@ -288,7 +288,11 @@ class Index:
             name_keys = query.name_keys_of(
                 node, weights, lambda key: searcher.doc_frequency(NAMES, key) <= most
             )
-        read_docs = frozenset().union(*(documents.languages[code] for code in read_codes))
+        read_docs = (  # documents whose language the query is read in: no name hits there
+            frozenset().union(*(documents.languages[code] for code in read_codes))
+            if name_keys
+            else frozenset()
+        )
         readings: dict[syntax.Words, query.Reading] = {}
 
         def reading(leaf: syntax.Words) -> query.Reading:
