@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import re
 import stat
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import analyzers
 from searchlib import paths
-from searchlib.building import content_digest
+from searchlib.building import AddResult, content_digest
 from searchlib.documents import Document
 from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, SearchlibError, exists
 from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, load_paths, parse_bytes
@@ -28,6 +30,7 @@ from searchlib.query import QueryError
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
 EXIT_NOTHING_FOUND = 1
 QUERY_TIMEOUT_S = 10.0
+COMMIT_EVERY = 20_000  # documents per commit of `searchlib index`
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TITLE_CHARS = 100
 _EM = re.compile(r"<em>(.*?)</em>")
@@ -78,6 +81,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     index.add_argument(
         "--hidden", action="store_true", help="also index hidden files and directories (.name)"
+    )
+    index.add_argument(
+        "--commit-every",
+        type=_non_negative_int,
+        default=COMMIT_EVERY,
+        metavar="N",
+        help=f"commit after every N documents, so an interrupted run keeps them and a re-run "
+        f"goes on from there (0: one commit at the end; default: {COMMIT_EVERY})",
     )
     index.add_argument(
         "--lock-timeout",
@@ -180,6 +191,16 @@ def _index_dir(value: str) -> Path:
     return Path(value)
 
 
+def _non_negative_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 0, not {value!r}")
+    return number
+
+
 def _positive_float(value: str) -> float:
     try:
         number = float(value)
@@ -237,9 +258,9 @@ def run_index(args: argparse.Namespace) -> int:
         if client is not None:
             from searchlib import distributed
 
-            result = distributed.add(index, _progress(documents), client, args.partitions)
+            result = distributed.add(index, _counted(documents, _progress_bar()), client, args.partitions)
         else:
-            result = index.add(_progress(documents), jobs=args.jobs)
+            result = _add_in_commits(index, documents, args.jobs, args.commit_every)
         stale = index.delete_copies(legacy)
     for problem in skipped:
         print(f"skipped {problem}", file=sys.stderr)
@@ -253,6 +274,44 @@ def run_index(args: argparse.Namespace) -> int:
         + f" in {time.perf_counter() - started:.1f} s"
     )
     return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _add_in_commits(index: Index, documents: Iterator[Document], jobs: int, every: int) -> AddResult:
+    """Add ``documents`` in commits of ``every`` (0: one commit), streaming: a batch is
+    never held whole. The progress bar shows documents read and committed."""
+    bar = _progress_bar()
+    read = _counted(documents, bar)
+    total = AddResult(0, 0, 0, {})
+    while (first := next(read, None)) is not None:
+        batch = itertools.chain([first], read if not every else itertools.islice(read, every - 1))
+        done = index.add(batch, jobs=jobs)
+        total = AddResult(
+            total.added + done.added,
+            total.replaced + done.replaced,
+            total.duplicates + done.duplicates,
+            dict(Counter(total.languages) + Counter(done.languages)),
+            total.unchanged + done.unchanged,
+        )
+        if bar is not None:
+            bar.set_postfix(committed=total.added + total.replaced + total.unchanged)
+    if bar is not None:
+        bar.close()
+    return total
+
+
+def _counted(documents: Iterator[Document], bar) -> Iterator[Document]:
+    for document in documents:
+        if bar is not None:
+            bar.update()
+        yield document
+
+
+def _progress_bar():
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc="reading", unit=" docs", file=sys.stderr, leave=False)
 
 
 def _load(args: argparse.Namespace) -> Iterator[Document | Skipped]:
@@ -455,14 +514,6 @@ def _documents(items: Iterable[Document | Skipped], skipped: list[Skipped]) -> I
             skipped.append(item)
         else:
             yield item
-
-
-def _progress(documents: Iterator[Document]) -> Iterable[Document]:
-    if not sys.stderr.isatty():
-        return documents
-    from tqdm import tqdm
-
-    return tqdm(documents, desc="reading", unit=" docs", file=sys.stderr, leave=False)
 
 
 def _print_hits(hits: list[Hit], bold: tuple[str, str]) -> None:

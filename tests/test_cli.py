@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,34 @@ def test_delete_and_optimize_commands(tmp_path: Path) -> None:
     assert run("optimize", "--index", str(ix)).returncode == 0
     stats = json.loads(run("stats", "--json", "--index", str(ix)).stdout)
     assert stats["documents"] == 4 and "no" not in stats["languages"]
+
+
+def test_an_interrupted_run_keeps_its_commits_and_a_rerun_goes_on(tmp_path: Path) -> None:
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(
+        "\n".join(
+            json.dumps({"id": f"d{i}", "title": "", "body": f"glacier {i} " * 200}) for i in range(3000)
+        ),
+        encoding="utf-8",
+    )
+    ix = tmp_path / "ix"
+    writer = subprocess.Popen(
+        searchlib_command("index", str(docs), "--index", str(ix), "--commit-every", "200"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+
+    def generation() -> int:  # of the index's newest table of contents: 0 when created
+        return max((int(toc.stem.rsplit("_", 1)[1]) for toc in ix.glob("_searchlib_*.toc")), default=-1)
+
+    while time.monotonic() < deadline and generation() < 2:
+        time.sleep(0.05)  # until two commits of 200 are in
+    writer.kill()
+    writer.wait()
+    kept = json.loads(run("stats", "--json", "--index", str(ix)).stdout)["documents"]
+    assert 400 <= kept < 3000 and kept % 200 == 0  # whole commits only
+    again = run("index", str(docs), "--index", str(ix), "--commit-every", "200")
+    assert again.returncode == 0, again.stderr
+    assert f"{3000 - kept} added, 0 replaced, {kept} unchanged" in again.stdout
+    assert json.loads(run("stats", "--json", "--index", str(ix)).stdout)["documents"] == 3000
