@@ -132,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --dask: split the documents into N tasks (default: one per worker)",
     )
+    index.add_argument(
+        "--dask-timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --dask: how long to try to reach the scheduler (default: 10)",
+    )
     with_index(index)
     index.set_defaults(run=run_index)
 
@@ -252,7 +259,10 @@ def run_index(args: argparse.Namespace) -> int:
     skipped: list[Skipped] = []
     legacy: dict[str, str] = {}  # the id searchlib 0.1 gave a file → its content digest
     documents = _remember_legacy_ids(_documents(_load(args), skipped), legacy)
-    with _dask_client(args.dask) as client, Index.open(path) if exists(path) else Index.create(path) as index:
+    with (
+        _dask_client(args.dask, args.dask_timeout) as client,
+        Index.open(path) if exists(path) else Index.create(path) as index,
+    ):
         index.lock_timeout = args.lock_timeout
         index.memory_mb = args.memory_mb
         if client is not None:
@@ -337,12 +347,12 @@ def _remember_legacy_ids(documents: Iterator[Document], legacy: dict[str, str]) 
         yield document
 
 
-def _dask_client(address: str | None) -> contextlib.AbstractContextManager:
+def _dask_client(address: str | None, timeout_s: float) -> contextlib.AbstractContextManager:
     if address is None:
         return contextlib.nullcontext()
     from searchlib import distributed
 
-    return distributed.connect(address)
+    return distributed.connect(address, timeout_s)
 
 
 def run_query(args: argparse.Namespace) -> int:

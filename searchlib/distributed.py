@@ -35,14 +35,15 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 10
 
 
-def connect(address: str) -> Client:
-    """A client of the Dask scheduler at ``address``, or a :class:`SearchlibError` saying why not."""
+def connect(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:
+    """A client of the Dask scheduler at ``address``, or a :class:`SearchlibError` saying why not
+    (after ``timeout_s`` of trying to reach it)."""
     try:
         from distributed import Client
     except ImportError:
         raise SearchlibError("--dask needs dask.distributed: pip install 'searchlib[dask]'") from None
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT_S)
+        return Client(address, timeout=timeout_s)
     except (OSError, TimeoutError, ValueError) as error:
         raise SearchlibError(f"--dask {address}: cannot reach the Dask scheduler ({error})") from None
 

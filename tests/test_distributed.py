@@ -115,7 +115,16 @@ def test_cli_indexes_on_a_scheduler(client, tmp_path: Path) -> None:
 
 
 def test_cli_names_an_unreachable_scheduler(tmp_path: Path) -> None:
-    run = cli("index", "--index", str(tmp_path / "ix"), str(SEEDS), "--dask", "tcp://127.0.0.1:9")
+    run = cli(
+        "index",
+        "--index",
+        str(tmp_path / "ix"),
+        str(SEEDS),
+        "--dask",
+        "tcp://127.0.0.1:9",
+        "--dask-timeout",
+        "2",
+    )
     assert run.returncode == 2
     assert "tcp://127.0.0.1:9" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "ix").exists()
