@@ -10,13 +10,14 @@ import argparse
 import contextlib
 import itertools
 import json
+import math
 import os
 import re
 import stat
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import analyzers
@@ -198,36 +199,6 @@ def _index_dir(value: str) -> Path:
     return Path(value)
 
 
-def _non_negative_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 0, not {value!r}")
-    return number
-
-
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, not {value!r}")
-    return number
-
-
-def _non_negative_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not number >= 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number ≥ 0, not {value!r}")
-    return number
-
-
 def _language(value: str) -> str:
     from searchlib.documents import to_language
 
@@ -237,14 +208,27 @@ def _language(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, not {value!r}")
-    return number
+def _at_least(convert: Callable[[str], float], low: float, inclusive: bool = True) -> Callable[[str], float]:
+    """An argparse type: a finite number (``convert``: int or float) ≥ ``low``, or > it."""
+    kind = "whole number" if convert is int else "number"
+    relation = "≥" if inclusive else ">"
+
+    def parse(value: str) -> float:
+        try:
+            number = convert(value)
+        except ValueError:
+            number = None
+        if number is None or not math.isfinite(number) or not (number >= low if inclusive else number > low):
+            raise argparse.ArgumentTypeError(f"must be a {kind} {relation} {low:g}, not {value!r}")
+        return number
+
+    return parse
+
+
+_positive = _at_least(int, 1)
+_non_negative_int = _at_least(int, 0)
+_positive_float = _at_least(float, 0, inclusive=False)
+_non_negative_float = _at_least(float, 0)
 
 
 # -- commands ----------------------------------------------------------------------
