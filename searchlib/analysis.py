@@ -60,32 +60,3 @@ class LanguageAnalyzer(Analyzer):
                 token.startchar = start_char + found.start
                 token.endchar = start_char + found.end
             yield token
-
-
-class SurfaceAnalyzer(Analyzer):
-    """Words as typed, for parsing a query before knowing its language."""
-
-    def __reduce__(self) -> tuple[type, tuple[()]]:
-        return (SurfaceAnalyzer, ())
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        start_pos: int = 0,
-        start_char: int = 0,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, mode=mode, **kwargs)
-        for position, (word, start, end, _) in enumerate(analyzers.words(value)):
-            token.text = word
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = start_pos + position
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token

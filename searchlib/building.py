@@ -62,6 +62,16 @@ class AddResult:
     languages: dict[str, int]
     unchanged: int = 0
 
+    def __add__(self, other: AddResult) -> AddResult:
+        """What two adds did together (``searchlib index`` commits in batches)."""
+        return AddResult(
+            self.added + other.added,
+            self.replaced + other.replaced,
+            self.duplicates + other.duplicates,
+            dict(Counter(self.languages) + Counter(other.languages)),
+            self.unchanged + other.unchanged,
+        )
+
 
 class Filed(NamedTuple):
     """What a builder did with one document."""
@@ -414,19 +424,17 @@ def _one_position(position: int) -> bytes:
 def content_digest(title: str, body: str, date: object, source: str | None) -> str:
     """A digest of a document's content, its id and language aside: the same file indexed
     under another id (searchlib 0.1 named files by their stem) has the same one."""
-    parts = (title, body, str(date or ""), source or "")
-    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return _digest(title, body, str(date or ""), source or "")
 
 
 def _fingerprint(document: Document) -> str:
     """A digest of everything indexed about a document, to tell an unchanged one."""
-    parts = (
-        document.title,
-        document.body,
-        document.lang or "",
-        str(document.date or ""),
-        document.source or "",
+    return _digest(
+        document.title, document.body, document.lang or "", str(document.date or ""), document.source or ""
     )
+
+
+def _digest(*parts: str) -> str:
     return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

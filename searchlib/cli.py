@@ -16,7 +16,6 @@ import re
 import stat
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
@@ -278,14 +277,7 @@ def _add_in_commits(index: Index, documents: Iterator[Document], jobs: int, ever
     total = AddResult(0, 0, 0, {})
     while (first := next(read, None)) is not None:
         batch = itertools.chain([first], read if not every else itertools.islice(read, every - 1))
-        done = index.add(batch, jobs=jobs)
-        total = AddResult(
-            total.added + done.added,
-            total.replaced + done.replaced,
-            total.duplicates + done.duplicates,
-            dict(Counter(total.languages) + Counter(done.languages)),
-            total.unchanged + done.unchanged,
-        )
+        total += index.add(batch, jobs=jobs)
         if bar is not None:
             bar.set_postfix(committed=total.added + total.replaced + total.unchanged)
     if bar is not None:

@@ -300,7 +300,7 @@ class Index:
                 readings[leaf] = query.read(leaf, weights, self.ranking, name_keys)
             return readings[leaf]
 
-        names_scale = self._names_scale(node, reading, searcher) if name_keys else 0.0
+        names_scale = self._names_scale(leaves, reading, searcher) if name_keys else 0.0
         budget.prefixes = sum(
             len(weights) * (1 if leaf.field else 2) for leaf in leaves if leaf.kind == "prefix"
         )
@@ -308,15 +308,15 @@ class Index:
         def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
             return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs, budget)
 
-        scores = matching.evaluate(node, documents, leaf_scores, lambda leaf: reading(leaf).identity())
-        marked = _MarkedTerms([readings[leaf] for leaf in syntax.text_leaves(node) if leaf in readings])
+        scores = matching.evaluate(node, documents, leaf_scores, reading)
+        marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings])
         hits = []
         for score, docnum in matching.ranked(scores, limit, documents):
             stored = searcher.stored_fields(docnum)
             hits.append(
                 Hit(
                     id=stored["id"],
-                    score=round(score, 6),
+                    score=round(score, matching.SCORE_DIGITS),
                     title=stored.get("title", ""),
                     lang=stored["lang"],
                     snippet=marked.snippet(stored) if highlight else "",
@@ -327,7 +327,7 @@ class Index:
         return hits
 
     def _names_scale(
-        self, node: syntax.Node, reading: Callable[[syntax.Words], query.Reading], searcher: Searcher
+        self, leaves: list[syntax.Words], reading: Callable[[syntax.Words], query.Reading], searcher: Searcher
     ) -> float:
         """What a name key's BM25 is multiplied by: ``names_weight`` times the query's ideal
         score in its own languages (its words' summed) over the ideal of its best name key.
@@ -335,7 +335,7 @@ class Index:
         query's words can weigh in their own language (``АСЕАН`` ranks the Russian article
         above ``ASEAN``)."""
         main = names = 0.0
-        for leaf in syntax.text_leaves(node):
+        for leaf in leaves:
             main += matching.ideal_score(reading(leaf).parts, searcher)
             names = max(names, matching.ideal_score(reading(leaf).names, searcher))
         return self.ranking.names_weight * main / names if names else 0.0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from searchlib.documents import Document
+from searchlib.documents import Document, to_datetime
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -148,7 +148,7 @@ def parse_txt(text: str, doc_id: str, origin: str = "") -> Document | Skipped:
     title = lines[title_index].strip().strip("|").strip()
     date = None
     if found := _TITLE_DATE.search(title):
-        date = _parse_date(found.group(1))
+        date = _date_or_none(found.group(1))
         if date is not None:
             title = title[: found.start()].rstrip()
     source = None
@@ -211,8 +211,9 @@ def _document_from_record(record: dict) -> Document:
     )
 
 
-def _parse_date(value: str) -> datetime | None:
+def _date_or_none(value: str) -> datetime | None:
+    """The date at the end of a title line, if it is one."""
     try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return to_datetime(value)
     except ValueError:
         return None

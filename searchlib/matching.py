@@ -11,7 +11,6 @@ whole ranking, in one total order: score, then date (newest first), then id.
 
 from __future__ import annotations
 
-import heapq
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable
@@ -299,7 +298,7 @@ def ranked(scores: Scores, limit: int, documents: Documents) -> list[tuple[float
     """The first ``limit`` (score, docnum) of the whole ranking: by score (to 6 decimals),
     then newest date, then id; documents tied with the last are all weighed for its place."""
     if len(scores) > limit:
-        floor = round(heapq.nlargest(limit, scores.values())[-1], SCORE_DIGITS)
+        floor = round(nlargest(limit, scores.values())[-1], SCORE_DIGITS)
         candidates = [
             (docnum, score) for docnum, score in scores.items() if round(score, SCORE_DIGITS) >= floor
         ]

@@ -87,14 +87,12 @@ class Reading:
     parts: tuple[q.Query, ...]
     prefixes: tuple[q.Prefix, ...]  # scored as a constant, whatever term of theirs matched
     names: tuple[q.Term, ...]
-    terms: Mapping[str, frozenset[str]]  # analyzer key → its terms, for highlighting
+    # analyzer key → its terms, for highlighting; left out of equality, so that two readings
+    # are equal when they search the same terms in the same fields
+    terms: Mapping[str, frozenset[str]] = attrs.field(eq=False)
 
     def is_empty(self) -> bool:
         return not (self.parts or self.prefixes or self.names)
-
-    def identity(self) -> tuple:
-        """Equal for leaves that search the same terms in the same fields."""
-        return (self.parts, self.prefixes, self.names)
 
 
 def read(

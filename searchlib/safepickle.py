@@ -32,7 +32,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("datetime", "datetime"),  # stored dates
         ("re", "_compile"),  # a RegexTokenizer's pattern
         ("searchlib.analysis", "LanguageAnalyzer"),
-        ("searchlib.analysis", "SurfaceAnalyzer"),
         ("builtins", "frozenset"),  # a StopFilter's stopwords
         ("__builtin__", "frozenset"),
         ("whoosh.analysis.analyzers", "CompositeAnalyzer"),
