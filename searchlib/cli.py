@@ -24,7 +24,7 @@ from searchlib import paths
 from searchlib.building import AddResult, content_digest
 from searchlib.documents import Document
 from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, SearchlibError, exists
-from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, load_paths, parse_bytes
+from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, load_paths, load_stream
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -306,9 +306,7 @@ def _load(args: argparse.Namespace) -> Iterator[Document | Skipped]:
     for path in args.paths:
         if str(path) == "-":
             suffix = ".jsonl" if args.format == "jsonl" else ".txt"
-            yield from parse_bytes(
-                sys.stdin.buffer.read(max_bytes + 1)[: max_bytes + 1], suffix, "stdin", "-"
-            )
+            yield from load_stream(sys.stdin.buffer, suffix, "stdin", "-", max_bytes)
         else:
             yield from load_paths([path], max_bytes=max_bytes, hidden=args.hidden)
 

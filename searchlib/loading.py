@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -87,11 +88,22 @@ def load_file(
                 str(path), f"{size / 1e6:.0f} MB, over the {max_bytes / 1e6:g} MB limit (--max-file-mb)"
             )
             return
-        raw = path.read_bytes()
+        with path.open("rb") as stream:  # bounded again: a pipe or a growing file has no size
+            yield from load_stream(stream, path.suffix.lower(), doc_id or path.name, str(path), max_bytes)
     except OSError as error:
         yield Skipped(str(path), error.strerror or str(error))
+
+
+def load_stream(
+    stream: BinaryIO, suffix: str, doc_id: str, origin: str, max_bytes: int = MAX_FILE_BYTES
+) -> Iterator[Document | Skipped]:
+    """The documents of a stream (standard input, a pipe), read as ``suffix`` says, if it
+    holds at most ``max_bytes``."""
+    raw = stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        yield Skipped(origin, f"over the {max_bytes / 1e6:g} MB limit (--max-file-mb)")
         return
-    yield from parse_bytes(raw, path.suffix.lower(), doc_id or path.name, str(path))
+    yield from parse_bytes(raw, suffix, doc_id, origin)
 
 
 def parse_bytes(raw: bytes, suffix: str, doc_id: str, origin: str) -> Iterator[Document | Skipped]:

@@ -28,6 +28,7 @@ import analyzers
 TEXT_FIELDS = ("title", "body")  # restrict a word to one field: title:Лаос
 FILTER_FIELDS = ("lang", "date", "source", "id")
 MAX_DEPTH = 32  # nesting of parentheses and NOTs
+MAX_SLOP = 1000  # words that may stand between a phrase's words: "a b"~N
 OPERATORS = ("AND", "OR", "NOT")
 
 
@@ -169,7 +170,8 @@ def _word_tokens(raw: str, fields: frozenset[str]) -> list[_Token]:
 def _phrase(raw: str, field: str | None) -> Words:
     body, _, slop = raw[1:].partition('"')
     slop = slop[1:] if slop.startswith("~") else ""
-    return Words(body, field, "phrase", int(slop) if slop.isdigit() else 0)
+    # Digits past the seventh cannot matter, and a 5,000-digit number would not even convert.
+    return Words(body, field, "phrase", min(int(slop[:7]), MAX_SLOP) if slop.isdigit() else 0)
 
 
 def _bare(raw: str, field: str | None) -> Node:

@@ -350,3 +350,17 @@ def test_an_interrupted_run_keeps_its_commits_and_a_rerun_goes_on(tmp_path: Path
     assert again.returncode == 0, again.stderr
     assert f"{3000 - kept} added, 0 replaced, {kept} unchanged" in again.stdout
     assert json.loads(run("stats", "--json", "--index", str(ix)).stdout)["documents"] == 3000
+
+
+def test_standard_input_over_the_size_limit_is_reported_not_read_whole(tmp_path: Path) -> None:
+    out = subprocess.run(
+        searchlib_command(
+            "index", "-", "--format", "text", "--max-file-mb", "0.001", "--index", str(tmp_path / "ix")
+        ),
+        input="Title\n" + "glacier " * 1000,
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        out.returncode == 1 and "-: over the 0.001 MB limit" in out.stderr and "Traceback" not in out.stderr
+    )

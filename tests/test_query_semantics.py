@@ -213,3 +213,8 @@ def test_a_kanji_query_finds_japanese_and_chinese_documents(empty_index) -> None
 
 def test_overlapping_bigram_matches_are_one_highlight() -> None:
     assert snippet("市图书馆开放了新馆", "zh", {"图书", "书馆"}) == "市<em>图书馆</em>开放了新馆"
+
+
+def test_a_huge_phrase_slop_is_bounded_not_an_error(seed_index) -> None:
+    assert syntax.parse('"a b"~' + "9" * 5000) == Words("a b", None, "phrase", syntax.MAX_SLOP)
+    assert ids(seed_index, '"Лаос Казахстан"~' + "9" * 5000) == [RU_ASEAN]
