@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from searchlib.documents import Document
-from searchlib.errors import UntrustedIndexError
+from searchlib.errors import IndexCorruptError, UntrustedIndexError
 from searchlib.index import (
     AddResult,
     Hit,
@@ -25,6 +25,7 @@ __all__ = [
     "Document",
     "Hit",
     "Index",
+    "IndexCorruptError",
     "IndexLockedError",
     "IndexNotFoundError",
     "QueryError",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import analyzers
-from searchlib import paths
+from searchlib import checking, paths
 from searchlib.building import AddResult, content_digest
 from searchlib.documents import Document
 from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, SearchlibError, exists
@@ -28,7 +28,7 @@ from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, load_paths
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
-EXIT_NOTHING_FOUND = 1
+EXIT_NOTHING_FOUND = EXIT_DAMAGED = 1
 QUERY_TIMEOUT_S = 10.0
 COMMIT_EVERY = 20_000  # documents per commit of `searchlib index`
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as error:  # permission denied, a read-only file system, too many open files
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"searchlib: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -189,6 +193,17 @@ def _parser() -> argparse.ArgumentParser:
     optimize = commands.add_parser("optimize", help="merge the index's segments into one")
     with_index(optimize)
     optimize.set_defaults(run=run_optimize)
+
+    check = commands.add_parser(
+        "check", help="verify every file of the index against its checksums (exit 0 intact, 1 damaged)"
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="if damaged, roll back to the last intact commit and say what was lost",
+    )
+    with_index(check)
+    check.set_defaults(run=run_check)
     return parser
 
 
@@ -379,6 +394,24 @@ def run_optimize(args: argparse.Namespace) -> int:
         index.optimize()
         print(f"{path}: {len(index)} documents in one segment")
     return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    path = _index_path(args)
+    report = checking.repair(path) if args.repair else checking.check(path)
+    for problem in report.problems:
+        print(f"damaged: {problem}")
+    for note in report.notes:
+        print(f"note: {note}")
+    documents = f", {report.documents:,} documents" if report.documents is not None else ""
+    if report.repaired:
+        print(f"{path}: {report.repaired}")
+        return EXIT_OK
+    if report.healthy:
+        print(f"{path}: intact (commit {report.generation}{documents})")
+        return EXIT_OK
+    print(f"{path}: damaged (commit {report.generation}); `searchlib check --repair` rolls back")
+    return EXIT_DAMAGED
 
 
 def run_analyze(args: argparse.Namespace) -> int:

@@ -7,31 +7,55 @@ or searched (docs/security.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
+import struct
 import threading
 import weakref
+import zlib
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import attrs
 from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
-from whoosh.index import LockError
+from whoosh.index import EmptyIndexError, LockError
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 import analyzers
-from searchlib import building, matching, query, syntax, workers
+from searchlib import building, commits, matching, query, syntax, workers
 from searchlib import highlight as highlighting
 from searchlib.building import AddResult, Ledger
 from searchlib.documents import Document
-from searchlib.errors import IndexLockedError, IndexNotFoundError, SearchlibError, UntrustedIndexError
+from searchlib.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexNotFoundError,
+    SearchlibError,
+    UntrustedIndexError,
+)
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
 from searchlib.schema import NAMES, body_field, build_schema, title_field
-from searchlib.storage import INDEX_NAME, DurableFileStorage, open_whoosh
+from searchlib.storage import INDEX_NAME, DurableFileStorage, create_whoosh, open_whoosh
 
+# What Whoosh's readers raise on damaged bytes (a truncated file, a flipped length).
+_DAMAGE_ERRORS = (
+    EOFError,
+    struct.error,
+    pickle.UnpicklingError,
+    zlib.error,
+    MemoryError,
+    AssertionError,
+    IndexError,
+    KeyError,
+    ValueError,
+    OverflowError,
+    UnicodeDecodeError,
+)
 MEMORY_MB = 256  # the default for Index.memory_mb
 LOCK_TIMEOUT_S = 30.0
 NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
@@ -80,7 +104,7 @@ class Index:
             )
         try:
             path.mkdir(parents=True, exist_ok=True)
-            whoosh = DurableFileStorage(str(path)).create_index(build_schema(), indexname=INDEX_NAME)
+            whoosh = create_whoosh(path, build_schema())
         except OSError as error:
             raise SearchlibError(f"{path}: cannot create an index ({error.strerror or error})") from None
         return cls(path, whoosh)
@@ -94,12 +118,15 @@ class Index:
         cannot be read.
         """
         path = Path(path)
-        if not exists(path):
-            raise IndexNotFoundError(f"{path}: no searchlib index here")
         try:
             whoosh = open_whoosh(path)
+        except (EmptyIndexError, FileNotFoundError, NotADirectoryError):
+            exists(path)  # raises for a directory with an index's files and no table of contents
+            raise IndexNotFoundError(f"{path}: no searchlib index here") from None
         except UntrustedIndexError as error:
             raise UntrustedIndexError(f"{path}: {error}") from None
+        except SearchlibError:
+            raise
         except Exception as error:
             raise SearchlibError(f"{path}: cannot open the index ({error})") from None
         return cls(path, whoosh)
@@ -119,6 +146,24 @@ class Index:
 
     def __len__(self) -> int:
         return self._current_searcher().doc_count()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Errors that damaged index files make Whoosh's readers raise, as one
+        :class:`IndexCorruptError`. A commit's checksums find damage before its files are
+        read; this covers indexes written before searchlib recorded them."""
+        try:
+            yield
+        except (SearchlibError, query.QueryError):
+            raise
+        except OSError as error:  # permission denied, too many open files
+            where = error.filename or self.path
+            raise SearchlibError(f"{where}: cannot read ({error.strerror or error})") from None
+        except _DAMAGE_ERRORS as error:
+            raise IndexCorruptError(
+                f"{self.path}: the index cannot be read ({type(error).__name__}: {error}); "
+                "`searchlib check` names the damaged file"
+            ) from None
 
     # -- writing -------------------------------------------------------------------
 
@@ -222,7 +267,8 @@ class Index:
 
     def language_counts(self) -> dict[str, int]:
         """Documents per language code."""
-        return dict(self._snapshot().language_counts)
+        with self._reading():
+            return dict(self._snapshot().language_counts)
 
     def search(
         self,
@@ -247,8 +293,13 @@ class Index:
         Raises :class:`searchlib.QueryError` for a query that cannot be run, and
         :class:`searchlib.UntrustedIndexError` if a hit's stored fields name code.
         """
+        if limit < 1:
+            raise query.QueryError(f"limit must be at least 1, not {limit}")
+        if timeout_s is not None and not timeout_s > 0:
+            raise query.QueryError(f"timeout_s must be a number of seconds > 0, not {timeout_s}")
         try:
-            return self._search(text, limit, lang, highlight, cross_script, timeout_s)
+            with self._reading():
+                return self._search(text, limit, lang, highlight, cross_script, timeout_s)
         except UntrustedIndexError as error:
             raise UntrustedIndexError(f"{self.path}: {error}") from None
 
@@ -261,10 +312,6 @@ class Index:
         cross_script: bool,
         timeout_s: float | None,
     ) -> list[Hit]:
-        if limit < 1:
-            raise query.QueryError(f"limit must be at least 1, not {limit}")
-        if timeout_s is not None and not timeout_s > 0:
-            raise query.QueryError(f"timeout_s must be a number of seconds > 0, not {timeout_s}")
         budget = matching.Budget(timeout_s=timeout_s)
         node = query.parse(text)
         if node is None:
@@ -341,7 +388,8 @@ class Index:
         return self.ranking.names_weight * main / names if names else 0.0
 
     def _current_searcher(self) -> Searcher:
-        return self._snapshot().searcher
+        with self._reading():
+            return self._snapshot().searcher
 
     def _snapshot(self) -> _Snapshot:
         """This thread's searcher of the latest commit, with its language counts.
@@ -463,11 +511,19 @@ def exists(path: Path) -> bool:
     if not path.is_dir():
         return False
     try:
-        return DurableFileStorage(str(path)).index_exists(INDEX_NAME)
+        found = DurableFileStorage(str(path)).index_exists(INDEX_NAME)
     except UntrustedIndexError as error:
         raise UntrustedIndexError(f"{path}: {error}") from None
+    except SearchlibError:
+        raise
     except Exception as error:  # Whoosh raises assorted errors on a damaged file
-        raise SearchlibError(f"{path}: the index's table of contents cannot be read ({error})") from None
+        raise IndexCorruptError(f"{path}: the index's table of contents cannot be read ({error})") from None
+    if not found and commits.orphaned(os.listdir(path), INDEX_NAME):
+        raise IndexCorruptError(
+            f"{path}: holds an index's files but no table of contents: a damaged index, "
+            "not replaced (`searchlib check --repair` rolls back if an earlier commit is kept)"
+        )
+    return found
 
 
 def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:

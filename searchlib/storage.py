@@ -12,23 +12,62 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.index import TOC, FileIndex
 from whoosh.util.filelock import FcntlLock
 
-from searchlib import safepickle
+from searchlib import commits, safepickle
+from searchlib.errors import IndexCorruptError
+
+INDEX_NAME = "searchlib"
 
 safepickle.install()  # no index this process opens runs code from its pickles
 
 
 class DurableFileStorage(FileStorage):
-    """A :class:`~whoosh.filedb.filestore.FileStorage` that fsyncs what it writes."""
+    """A :class:`~whoosh.filedb.filestore.FileStorage` that fsyncs what it writes, reads
+    only files as committed (:class:`searchlib.commits.Seals`), and never follows a
+    symbolic link planted under one of its names."""
 
-    def create_file(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        structfile = super().create_file(name, *args, **kwargs)
+    def __init__(self, path: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(path, *args, **kwargs)
+        self.seals = commits.Seals(self.folder, INDEX_NAME)
+
+    def open_file(self, name: str, **kwargs: Any) -> StructFile:
+        path = self._fpath(name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as error:
+            expected = self.seals.expected.get(name)
+            if error.errno == errno.ENOENT and expected is not None:
+                problem = commits.damage(self.folder, name, expected)
+                raise IndexCorruptError(f"{problem}; `searchlib check --repair` rolls back") from None
+            if error.errno == errno.ELOOP:
+                raise IndexCorruptError(
+                    f"{path}: a symbolic link where the index keeps a file; refused"
+                ) from None
+            raise
+        try:
+            self.seals.verify(name, fd)
+            return StructFile(os.fdopen(fd, "rb"), name=name, **kwargs)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
+        """A new file: never one that exists, never through a link (``O_EXCL``)."""
+        if self.readonly:
+            return super().create_file(name, excl, mode, **kwargs)  # raises ReadOnlyError
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        structfile = StructFile(
+            os.fdopen(os.open(self._fpath(name), flags, 0o644), mode), name=name, **kwargs
+        )
         previous = structfile.onclose
 
         def sync_then_close(f: Any) -> None:
@@ -46,6 +85,9 @@ class DurableFileStorage(FileStorage):
         super().rename_file(oldname, newname, safe)
         self.sync_directory()  # and so is the rename itself
 
+    def open_index(self, indexname: str = INDEX_NAME, schema: Any = None) -> SealedIndex:
+        return SealedIndex(self, schema=schema, indexname=indexname)
+
     def lock(self, name: str) -> NoFollowLock:
         return NoFollowLock(self._fpath(name))
 
@@ -61,6 +103,16 @@ class DurableFileStorage(FileStorage):
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class SealedIndex(FileIndex):
+    """A Whoosh index whose writers commit the searchlib way: with a manifest of checksums,
+    deleting only files a manifest lists (:func:`searchlib.commits.commit_toc`)."""
+
+    def writer(self, procs: int = 1, **kwargs: Any) -> Any:
+        writer = super().writer(procs, **kwargs)
+        writer._commit_toc = functools.partial(commits.commit_toc, writer)
+        return writer
 
 
 class _TemporaryStorage(FileStorage):
@@ -108,7 +160,11 @@ class NoFollowLock(FcntlLock):
         return True
 
 
-INDEX_NAME = "searchlib"
+def create_whoosh(path: Path, schema: Any):
+    """A new, empty Whoosh index at ``path`` (an empty directory), its commit sealed."""
+    storage = DurableFileStorage(str(path))
+    commits.write_toc(storage, INDEX_NAME, TOC(schema, [], 0), {}, 0)
+    return storage.open_index(indexname=INDEX_NAME)
 
 
 def open_whoosh(path: Path):

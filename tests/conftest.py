@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import searchlib
+from searchlib import commits
 from searchlib.loading import load_paths
+from searchlib.storage import INDEX_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -44,3 +48,42 @@ def empty_index(tmp_path: Path) -> searchlib.Index:
     index = searchlib.Index.create(tmp_path / "index")
     yield index
     index.close()
+
+
+def reseal(path: Path) -> None:
+    """Record the latest commit's files as they are now, as someone who changed them on
+    purpose would: the checksums no longer stand in the way, the other defences must."""
+    names = os.listdir(path)
+    generation = commits.generations(names, INDEX_NAME)[-1]
+    toc = commits.toc_name(INDEX_NAME, generation)
+    files = {
+        name: commits.sum_file(str(path / name))
+        for name in names
+        if name == toc or (name.startswith(f"{INDEX_NAME}_") and name != f"{INDEX_NAME}_WRITELOCK")
+    }
+    manifest = commits.Manifest(generation, 0, files)
+    (path / commits.manifest_name(INDEX_NAME, generation)).write_bytes(manifest.to_bytes())
+
+
+@pytest.fixture
+def tmpfs(tmp_path: Path):
+    """Mounts a real tmpfs of a given size (``tmpfs("3m")``): a disk that fills up, or one
+    to remount read-only. Root only; skipped elsewhere."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("mounting a file system needs root")
+        mountpoint = tmp_path / f"disk{len(mounted)}"
+        mountpoint.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)], capture_output=True
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounted.append(mountpoint)
+        return mountpoint
+
+    yield mount
+    for mountpoint in mounted:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)

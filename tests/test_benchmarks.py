@@ -113,10 +113,10 @@ def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
     assert results["ar"]["searchlib"]["f1"] == 1.0
 
 
-def test_safepickle_benchmark_on_tiny_data(tiny_xquad: Path, tmp_path: Path) -> None:
+def test_integrity_benchmark_on_tiny_data(tiny_xquad: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "sp.json"
     out = run_module(
-        "benchmarks.bench_safepickle", "--data", str(tiny_xquad), "--repeats", "2", "--out", str(out_file)
+        "benchmarks.bench_integrity", "--data", str(tiny_xquad), "--repeats", "2", "--out", str(out_file)
     )
     assert out.returncode == 0, out.stderr
     results = json.loads(out_file.read_text())["results"]

@@ -269,19 +269,9 @@ def test_a_write_failure_during_commit_is_a_clear_error_and_keeps_the_old_commit
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):
-    """A real 3 MB file system (tmpfs), for a full disk; root only."""
-    mountpoint = tmp_path / "disk"
-    mountpoint.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mountpoint)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    yield mountpoint
-    subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+def small_disk(tmpfs) -> Path:
+    """A real 3 MB file system, for a full disk; root only."""
+    return tmpfs("3m")
 
 
 def test_a_full_disk_is_a_clear_error_leaves_no_partial_files_and_the_next_commit_works(

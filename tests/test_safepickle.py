@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime
 import os
+import pickle
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, searchlib_command
+from conftest import SEEDS, reseal, searchlib_command
 from whoosh import fields
 from whoosh import index as whoosh_index
 
@@ -50,6 +51,12 @@ def _rewrite_toc(path: Path, change) -> None:
 
 
 def _refused(path: Path, marker: Path) -> None:
+    """Refused as damaged (its checksums differ), then, with checksums forged to match,
+    refused as untrusted; nothing in it ran either time."""
+    with pytest.raises(searchlib.IndexCorruptError), searchlib.Index.open(path) as index:
+        index.search("АСЕАН")
+    assert not marker.exists()
+    reseal(path)
     with (
         pytest.raises(searchlib.UntrustedIndexError, match="mkdir") as caught,
         searchlib.Index.open(path) as index,
@@ -84,6 +91,19 @@ def test_a_payload_in_stored_fields_is_refused_when_the_document_is_a_hit(
     writer.add_document(id="evil", lang="ru", title=Payload(marker), body_ru="АСЕАН")
     writer.commit()
     ix.close()
+    _refused(seeds_index, marker)
+
+
+def test_a_payload_in_a_segment_s_directory_of_parts_is_refused(seeds_index: Path, tmp_path: Path) -> None:
+    """A compound segment ends with the pickled directory of its parts (terms, postings,
+    stored fields, columns): the first thing read when a search opens it."""
+    import struct
+
+    marker = tmp_path / "pwned"
+    segment = next(seeds_index.glob("searchlib_*.seg"))
+    data = segment.read_bytes()
+    (directory_offset,) = struct.unpack(">q", data[:8])
+    segment.write_bytes(data[:directory_offset] + pickle.dumps(Payload(marker)) * 2)
     _refused(seeds_index, marker)
 
 
@@ -193,5 +213,5 @@ def test_an_index_without_its_table_of_contents_is_not_replaced(seeds_index: Pat
         toc.unlink()
     segments = sorted(p.name for p in seeds_index.iterdir())
     out = _reindex(seeds_index)
-    assert out.returncode == 2 and "not empty" in out.stderr
+    assert out.returncode == 2 and "no table of contents: a damaged index" in out.stderr
     assert sorted(p.name for p in seeds_index.iterdir()) == segments  # nothing deleted
