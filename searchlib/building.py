@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import attrs
 from whoosh.codec.base import Segment
@@ -33,10 +33,11 @@ from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 import analyzers
+from searchlib import commits
 from searchlib.documents import Document
 from searchlib.postings import PostingTable, write_postings
 from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
-from searchlib.storage import open_whoosh
+from searchlib.storage import SealedWriter, open_whoosh
 
 CHUNK_CHARS = 200_000  # text per chunk: enough to amortize a hand-over, small enough to balance
 CHUNK_DOCS = 500
@@ -103,7 +104,7 @@ class SegmentBuilder:
         # The writer supplies the new segment, its stored fields and its files; postings
         # go to the table instead of the writer's pool (see searchlib.postings). It joins
         # the segment's files into one compound file, as Whoosh's own writer does.
-        self._writer = SegmentWriter(whoosh, _lk=False, limitmb=1)
+        self._writer = SealedWriter(whoosh, _lk=False, limitmb=1)
         self._postings = PostingTable(max(1, memory_mb) << 20, Path(path))
         self._count = 0
         self._chunks = 0
@@ -125,6 +126,7 @@ class SegmentBuilder:
     def __exit__(self, kind: type[BaseException] | None, error: object, trace: object) -> None:
         try:
             if kind is not None:
+                commits.let_go(error)  # type: ignore[arg-type]
                 with contextlib.suppress(Exception):
                     self.cancel()
         finally:
@@ -204,7 +206,7 @@ class SegmentBuilder:
         for step in (self._searcher.close, self._postings.close, self._writer._close_segment):
             with contextlib.suppress(Exception):
                 step()
-        _delete_new_segment(self._writer)
+        commits.delete_segment(self._writer.storage, self._writer.newsegment)
 
 
 class Ledger:
@@ -268,7 +270,7 @@ def commit(writer: SegmentWriter, segments: dict[Hashable, Segment | None], ledg
     """
     if not ledger.changes():
         writer.cancel()
-        _delete_new_segment(writer)
+        commits.delete_segment(writer.storage, writer.newsegment)
         return
     kept = []
     for builder, segment in segments.items():
@@ -287,20 +289,6 @@ def commit(writer: SegmentWriter, segments: dict[Hashable, Segment | None], ledg
         writer._close_segment()
     writer._commit_toc(final + kept)
     writer._finish()
-
-
-def _delete_new_segment(writer: SegmentWriter) -> None:
-    """Delete the files of a closed writer's uncommitted segment (else the next commit would)."""
-    delete_segment_files(writer.storage, writer.indexname, writer.newsegment)
-
-
-def delete_segment_files(storage: Any, indexname: str, segment: Segment) -> None:
-    """Delete the files of a segment that is in no commit."""
-    prefix = f"{indexname}_{segment.segid}"
-    for name in storage.list():
-        if name.startswith(prefix):
-            with contextlib.suppress(OSError):
-                storage.delete_file(name)
 
 
 @attrs.define

@@ -21,6 +21,7 @@ import json
 import mmap
 import os
 import re
+import traceback
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -319,6 +320,22 @@ def segment_files(names: Iterable[str], segment: Any) -> list[str]:
     return [name for name in names if name.startswith(prefix)]
 
 
+def let_go(error: BaseException | None) -> None:
+    """Clear the locals of the finished frames ``error`` passed through, so that the files
+    they opened close now rather than when the error is collected: cleaning up after
+    "too many open files" needs a descriptor to list the directory with."""
+    if error is not None:
+        traceback.clear_frames(error.__traceback__)
+
+
+def delete_segment(storage: Any, segment: Any) -> None:
+    """Delete the files of a segment that is in no commit (a failed or empty build's)."""
+    for name in segment_files(storage.list(), segment):
+        delete_quietly(storage, name)
+    if hasattr(storage, "discard_temporaries"):  # and what writing it left in its temporaries
+        storage.discard_temporaries()
+
+
 def commit_toc(writer: Any, segments: list[Any]) -> None:
     """Commit ``segments`` as ``writer``'s generation: what Whoosh's ``_commit_toc`` does,
     with a manifest written before the table of contents, and only listed files deleted.
@@ -336,8 +353,7 @@ def commit_toc(writer: Any, segments: list[Any]) -> None:
     write_toc(storage, indexname, TOC(writer.schema, segments, generation), files, documents)
     own = writer.newsegment.segment_id()
     if all(segment.segment_id() != own for segment in segments):  # its files were made at start
-        for name in segment_files(names, writer.newsegment):
-            delete_quietly(storage, name)
+        delete_segment(storage, writer.newsegment)
     clean(storage, indexname, generation)
 
 

@@ -197,7 +197,7 @@ class Index:
                 building.commit(writer, segments, ledger)
             except BaseException:  # the built segments are in no commit: their files go
                 for segment in filter(None, segments.values()):
-                    building.delete_segment_files(writer.storage, writer.indexname, segment)
+                    commits.delete_segment(writer.storage, segment)
                 raise
 
         with self._writer(commit):
@@ -470,20 +470,18 @@ class _Writer:
             if exc_type is None:
                 self._commit(self._writer)
                 return
+            commits.let_go(exc)
             self._writer.cancel()
-            building.delete_segment_files(
-                self._writer.storage, self._writer.indexname, self._writer.newsegment
-            )
+            commits.delete_segment(self._writer.storage, self._writer.newsegment)
             if isinstance(exc, OSError):
                 raise exc
         except BaseException as error:
+            commits.let_go(error)
             if not self._writer.is_closed:  # whatever failed, the lock is released
                 self._writer.cancel()
             # and the files of the writer's own new segment go (its term and postings files
             # are made when it starts): after a full disk nothing half-written stays.
-            building.delete_segment_files(
-                self._writer.storage, self._writer.indexname, self._writer.newsegment
-            )
+            commits.delete_segment(self._writer.storage, self._writer.newsegment)
             if not isinstance(error, OSError):
                 raise
             raise SearchlibError(

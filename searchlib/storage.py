@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC, FileIndex
 from whoosh.util.filelock import FcntlLock
+from whoosh.writing import SegmentWriter
 
 from searchlib import commits, safepickle
 from searchlib.errors import IndexCorruptError
@@ -38,6 +38,12 @@ class DurableFileStorage(FileStorage):
     def __init__(self, path: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(path, *args, **kwargs)
         self.seals = commits.Seals(self.folder, INDEX_NAME)
+        self._temporaries: list[_TemporaryStorage] = []
+
+    def list(self) -> list[str]:
+        """The directory's files. Whoosh's own returns none when listing fails (too many
+        open files, say): the index then looked absent, and nothing was cleaned up."""
+        return os.listdir(self.folder)
 
     def open_file(self, name: str, **kwargs: Any) -> StructFile:
         path = self._fpath(name)
@@ -95,7 +101,17 @@ class DurableFileStorage(FileStorage):
         """A directory of its own for a writer's temporary files. Whoosh would use
         ``<index>.tmp`` and empty whatever that name points to: a symbolic link planted
         there made it delete another directory's files."""
-        return _TemporaryStorage(os.path.join(self.folder, f".searchlib-tmp-{os.urandom(6).hex()}"))
+        temporary = _TemporaryStorage(os.path.join(self.folder, f".searchlib-tmp-{os.urandom(6).hex()}"))
+        self._temporaries.append(temporary)
+        return temporary
+
+    def discard_temporaries(self) -> None:
+        """Delete the temporary directories this storage made that are still there: a write
+        that failed midway (too many open files, a full disk) leaves its column buffer."""
+        for temporary in self._temporaries:
+            with contextlib.suppress(OSError):
+                temporary.destroy()
+        self._temporaries.clear()
 
     def sync_directory(self) -> None:
         fd = os.open(self.folder, os.O_RDONLY)
@@ -106,13 +122,37 @@ class DurableFileStorage(FileStorage):
 
 
 class SealedIndex(FileIndex):
-    """A Whoosh index whose writers commit the searchlib way: with a manifest of checksums,
-    deleting only files a manifest lists (:func:`searchlib.commits.commit_toc`)."""
+    """A Whoosh index whose writers are :class:`SealedWriter` s."""
 
-    def writer(self, procs: int = 1, **kwargs: Any) -> Any:
-        writer = super().writer(procs, **kwargs)
-        writer._commit_toc = functools.partial(commits.commit_toc, writer)
-        return writer
+    def writer(self, procs: int = 1, **kwargs: Any) -> SealedWriter:
+        return SealedWriter(self, **kwargs)
+
+
+class SealedWriter(SegmentWriter):
+    """A Whoosh segment writer that commits the searchlib way, with a manifest of checksums
+    and deleting only files a manifest lists (:func:`searchlib.commits.commit_toc`), and
+    that leaves nothing behind if it cannot start (too many open files, a full disk): Whoosh's
+    makes its new segment's files, then fails, keeping them and the lock."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        try:
+            super().__init__(ix, **kwargs)
+        except BaseException as error:
+            commits.let_go(error)
+            for part in ("perdocwriter", "fieldwriter"):
+                with contextlib.suppress(Exception):
+                    getattr(self, part).close()
+            if getattr(self, "newsegment", None) is not None:
+                with contextlib.suppress(OSError):
+                    commits.delete_segment(self.storage, self.newsegment)
+                    self.storage.discard_temporaries()
+            if getattr(self, "writelock", None) is not None:
+                with contextlib.suppress(Exception):
+                    self.writelock.release()
+            raise
+
+    def _commit_toc(self, segments: list[Any]) -> None:
+        commits.commit_toc(self, segments)
 
 
 class _TemporaryStorage(FileStorage):

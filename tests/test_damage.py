@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def damage_part(suffix: str) -> Callable[[Path], tuple[str, str]]:
     def damage(path: Path) -> tuple[str, str]:
         name, sums = new_segment(path)
         part, offset, length, _ = next(p for p in sums.parts if p[0].endswith(suffix))
+        assert length > 0, part  # (a small segment's postings are inlined in its terms)
         flip(path / name, offset + length // 2)
         return name, commits.describe(name, part)
 
@@ -312,3 +314,46 @@ def test_a_read_only_mount_is_one_line_and_the_index_stays(tmpfs) -> None:
     queried = run("query", "АСЕАН", "--index", str(path))
     assert queried.returncode == 0 and RU_ASEAN in queried.stdout
     assert run("check", "--index", str(path)).returncode == 0
+
+
+def test_an_index_from_before_checksums_is_read_through_and_sealed_at_its_next_commit(tmp_path: Path) -> None:
+    fixture = sorted((Path(__file__).parent / "fixtures").glob("index-*"))[-1]
+    path = tmp_path / "old"
+    shutil.copytree(fixture, path)
+    report = checking.check(path)
+    assert report.healthy and any("no checksums" in note for note in report.notes)
+    with searchlib.Index.open(path) as index:
+        index.add([searchlib.Document(id="n", title="t", body="a new note", lang="en")])
+    report = checking.check(path)
+    assert report.healthy and not any("no checksums" in note for note in report.notes)
+    assert commits.read_manifest(str(path), INDEX_NAME, report.generation) is not None
+
+
+def test_too_many_open_files_is_one_line_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Each descriptor limit fails at another step of a commit (starting the writer,
+    writing a segment, assembling it); whichever, nothing half-written stays."""
+    path = tmp_path / "ix"
+    searchlib.Index.create(path).close()
+    lock = f"{INDEX_NAME}_WRITELOCK"  # the lock file stays, as after any commit
+    before = sorted({*os.listdir(path), lock})
+    code = (
+        "import resource, sys, searchlib.cli; "
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[1]),) * 2); "
+        "sys.exit(searchlib.cli.main(sys.argv[2:]))"
+    )
+    failed = 0
+    for limit in (6, 8, 10, 11, 12):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(limit), "index", str(SEEDS), "--index", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if out.returncode == 0:
+            break
+        failed += 1
+        assert out.returncode == 2 and "Too many open files" in out.stderr, (limit, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1 and str(path) in out.stderr
+        assert sorted({*os.listdir(path), lock}) == before, limit
+    assert failed >= 2
+    assert checking.check(path).healthy
