@@ -5,11 +5,13 @@ Importable on its own: nothing here knows about Whoosh.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 
-from analyzers.chain import Chain
+from analyzers import names as _names
+from analyzers.chain import Chain, clear_word_caches, set_word_cache_size
 from analyzers.detect import detect_language
-from analyzers.names import word_keys
 from analyzers.registry import GENERIC, canonical, chain, languages
 from analyzers.token import Token
 from analyzers.tokenizer import pairs, runs, spaced_words, words
@@ -20,9 +22,11 @@ __all__ = [
     "analyze",
     "canonical",
     "chain",
+    "clear_word_caches",
     "detect_language",
     "index_terms",
     "languages",
+    "set_word_cache_size",
     "words",
 ]
 
@@ -39,9 +43,49 @@ def analyze(text: str, lang: str | None) -> list[Token]:
     return tokens
 
 
-def index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], Counter[str]]:
+PIECE_CHARS = 1 << 18  # a longer text is analyzed a piece at a time
+
+
+def index_terms(text: str, lang: str | None) -> tuple[dict[str, Sequence[int]], Counter[str]]:
     """What indexing needs of ``text``, in one pass: each term's positions, as :func:`analyze`
-    gives them, and how often each name key of :func:`analyzers.names.name_tokens` occurs."""
+    gives them, and how often each name key of :func:`analyzers.names.name_tokens` occurs.
+
+    A text longer than :data:`PIECE_CHARS` is analyzed in pieces cut at white space, its
+    positions kept in arrays: a 20 MB document needs a few times its size, not twenty
+    (its words as a list of strings, its positions as a list of integers).
+    """
+    if len(text) > PIECE_CHARS:
+        return _index_terms_in_pieces(text, lang)
+    positions, names, _ = _index_terms(text, lang)
+    return positions, names
+
+
+def _index_terms_in_pieces(text: str, lang: str | None) -> tuple[dict[str, Sequence[int]], Counter[str]]:
+    positions: defaultdict[str, array[int]] = defaultdict(lambda: array("I"))
+    names: Counter[str] = Counter()
+    offset = start = 0
+    while start < len(text):
+        end = _piece_end(text, start)
+        piece_positions, piece_names, count = _index_terms(text[start:end], lang)
+        for term, found in piece_positions.items():
+            positions[term].extend(offset + position for position in found)
+        names.update(piece_names)
+        offset += count
+        start = end
+    return positions, names
+
+
+def _piece_end(text: str, start: int) -> int:
+    """Where the piece of ``text`` from ``start`` ends: at white space near PIECE_CHARS on."""
+    end = start + PIECE_CHARS
+    if end >= len(text):
+        return len(text)
+    space = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+    return space + 1 if space > start else end
+
+
+def _index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], Counter[str], int]:
+    """Each term's positions, the name keys' counts, and how many positions there were."""
     key = canonical(lang)
     words = spaced_words(text)
     if words is None:
@@ -53,14 +97,14 @@ def index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], Coun
             positions[value].append(position)
     names: Counter[str] = Counter()
     for word, count in Counter(words).items():
-        for name in word_keys(word, key):
+        for name in _names.word_keys(word, key):
             names[name] += count
-    return positions, names
+    return positions, names, len(words)
 
 
 def _index_terms_with_bigrams(
     matches: list[tuple[str, str]], key: str
-) -> tuple[dict[str, list[int]], Counter[str]]:
+) -> tuple[dict[str, list[int]], Counter[str], int]:
     term = chain(key).term
     bigram = chain(GENERIC).term
     positions: defaultdict[str, list[int]] = defaultdict(list)
@@ -71,7 +115,7 @@ def _index_terms_with_bigrams(
             value = term(word)
             if value:
                 positions[value].append(position)
-            names.update(word_keys(word, key))
+            names.update(_names.word_keys(word, key))
             position += 1
         else:
             for pair in pairs(unspaced):
@@ -79,4 +123,4 @@ def _index_terms_with_bigrams(
                 if value:
                     positions[value].append(position)
                 position += 1
-    return positions, names
+    return positions, names, position

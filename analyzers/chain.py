@@ -7,15 +7,19 @@ from functools import lru_cache
 
 import attrs
 
-WORD_CACHE_SIZE = 1 << 18
+WORD_CACHE_SIZE = 1 << 18  # word forms, all languages together, unless set otherwise
+
+_CHAINS: list[Chain] = []  # every chain made, by the number its cache entries carry
 
 
 @attrs.frozen
 class Chain:
     """Lucene-style per-language chain, applied word by word.
 
-    ``term`` is cached on the surface form: running text repeats its words, so a
-    cached lemmatizer costs a dictionary lookup per token.
+    ``term`` is cached on the surface form: running text repeats its words, so a cached
+    lemmatizer costs a dictionary lookup per token. One cache serves every chain, so that
+    its size (:func:`set_word_cache_size`) bounds its memory however many languages a
+    corpus has.
     """
 
     fold: Callable[[str], str]
@@ -25,11 +29,42 @@ class Chain:
 
     @term.default
     def _cached_term(self) -> Callable[[str], str | None]:
-        fold, stem, stop = self.fold, self.stem, self.stop
+        number = len(_CHAINS)
+        _CHAINS.append(self)
+        return lambda word: _cached_term(number, word)
 
-        def term(word: str) -> str | None:
-            folded = fold(word)
-            # A "word" of joiners or soft hyphens alone folds to nothing.
-            return None if not folded or folded in stop else stem(folded) or None
+    def uncached_term(self, word: str) -> str | None:
+        folded = self.fold(word)
+        # A "word" of joiners or soft hyphens alone folds to nothing.
+        return None if not folded or folded in self.stop else self.stem(folded) or None
 
-        return lru_cache(maxsize=WORD_CACHE_SIZE)(term)
+
+def _term(number: int, word: str) -> str | None:
+    return _CHAINS[number].uncached_term(word)
+
+
+_cached_term = lru_cache(maxsize=WORD_CACHE_SIZE)(_term)
+_resized: list[Callable[[int], None]] = []  # other caches of word forms, to size alike
+
+
+def set_word_cache_size(entries: int) -> None:
+    """Keep at most ``entries`` word forms in each of the analyzers' caches (emptied if
+    the size changes). Indexing sets it from its memory setting."""
+    global _cached_term
+    if _cached_term.cache_parameters()["maxsize"] == entries:
+        return
+    _cached_term = lru_cache(maxsize=entries)(_term)
+    for resize in _resized:
+        resize(entries)
+
+
+def clear_word_caches() -> None:
+    """Forget every cached word form (benchmarks measure cold analysis with this)."""
+    _cached_term.cache_clear()
+    for resize in _resized:
+        resize(_cached_term.cache_parameters()["maxsize"])
+
+
+def resized_with_the_word_cache(resize: Callable[[int], None]) -> None:
+    """Register another cache of word forms to size with :func:`set_word_cache_size`."""
+    _resized.append(resize)

@@ -21,7 +21,7 @@ from functools import lru_cache
 import simplemma
 
 from analyzers import arabic, russian
-from analyzers.chain import WORD_CACHE_SIZE, Chain
+from analyzers.chain import WORD_CACHE_SIZE, Chain, resized_with_the_word_cache
 from analyzers.registry import canonical, chain
 from analyzers.token import Token
 from analyzers.tokenizer import words
@@ -122,8 +122,7 @@ def query_name_keys(text: str, langs: Sequence[str | None], lowercase: bool = Fa
     return list(dict.fromkeys(keys))
 
 
-@lru_cache(maxsize=WORD_CACHE_SIZE)
-def is_common_word(word: str, key_lang: str) -> bool:
+def _is_common_word(word: str, key_lang: str) -> bool:
     """Whether ``word`` is a dictionary word of the language, not a name: pymorphy3 tags
     Russian names; simplemma's dictionaries keep names capitalized (``korea`` → ``Korea``)."""
     if key_lang == "ru":
@@ -136,8 +135,7 @@ def is_common_word(word: str, key_lang: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=WORD_CACHE_SIZE)
-def word_keys(word: str, key_lang: str, every_word: bool = False) -> tuple[str, ...]:
+def _word_keys(word: str, key_lang: str, every_word: bool = False) -> tuple[str, ...]:
     """The name keys of one word (none if it does not look like a name) under an analyzer key.
 
     Cached: running text repeats its names.
@@ -149,6 +147,21 @@ def word_keys(word: str, key_lang: str, every_word: bool = False) -> tuple[str, 
     forms = _base_forms(word, key_lang, language, chain("ar").stop)
     keys = (skeleton(transliterate(base)) for base in forms)
     return tuple(key for key in keys if len(key) >= MIN_KEY)
+
+
+# Cached: running text repeats its names. Callers look these up as ``names.word_keys``:
+# resizing the caches replaces them.
+is_common_word = lru_cache(maxsize=WORD_CACHE_SIZE)(_is_common_word)
+word_keys = lru_cache(maxsize=WORD_CACHE_SIZE)(_word_keys)
+
+
+def _resize(entries: int) -> None:
+    global is_common_word, word_keys
+    is_common_word = lru_cache(maxsize=entries)(_is_common_word)
+    word_keys = lru_cache(maxsize=entries)(_word_keys)
+
+
+resized_with_the_word_cache(_resize)
 
 
 def _uncased(letter: str) -> bool:

@@ -162,6 +162,99 @@ def worker(system: str, scale: int, data: Path, n_queries: int) -> dict:
     }
 
 
+def write_corpus(directory: Path, megabytes: int, data: Path) -> int:
+    """``megabytes`` of JSONL in 10 MB files: XQuAD paragraphs again and again, each with five
+    words of its own, so that the vocabulary grows with the corpus as real names and codes
+    make it. Returns the number of documents."""
+    directory.mkdir(parents=True, exist_ok=True)
+    base = list(read_jsonl(data / "corpus.jsonl"))
+    written = count = 0
+    file = None
+    while written < megabytes << 20:
+        if file is None or file.tell() >= 10 << 20:
+            if file is not None:
+                file.close()
+            file = open(directory / f"part{count:07}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        record = base[count % len(base)]
+        own = " ".join(f"z{count}q{k}" for k in range(5))
+        line = json.dumps(
+            {"id": f"d{count}", "title": record.get("title", ""), "body": f"{record['text']} {own}",
+             "lang": record.get("lang")},
+            ensure_ascii=False,
+        ) + "\n"  # fmt: skip
+        file.write(line)
+        written += len(line.encode("utf-8"))
+        count += 1
+    if file is not None:
+        file.close()
+    return count
+
+
+def peak_memory(command: list[str]) -> dict:
+    """Run ``command``; its seconds, the peak of its processes' resident memory together
+    (sampled every 20 ms) and the largest peak of one of them (the kernel's, exact)."""
+    import psutil
+
+    started = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    together = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            together = max(together, sum(p.memory_info().rss for p in tree))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    if process.returncode:
+        raise RuntimeError(process.stderr.read().decode())
+    seconds = time.perf_counter() - started
+    one = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss << 10  # max over children so far
+    return {"seconds": seconds, "peak_together_mb": together / 2**20, "peak_one_mb": one / 2**20}
+
+
+def memory_flatness(sizes: list[int], memory_mb: int, jobs: list[int], data: Path, out: Path | None) -> None:
+    """Peak memory of ``searchlib index`` on corpora of ``sizes`` MB at ``--memory-mb``."""
+    root = Path(tempfile.mkdtemp(prefix="searchlib-memory-"))
+    results: dict[str, dict] = {}
+    try:
+        documents = {size: write_corpus(root / f"{size}MB", size, data) for size in sizes}
+        for job_count in jobs:
+            for size in sorted(sizes):
+                index = root / "index"
+                shutil.rmtree(index, ignore_errors=True)
+                command = [
+                    *(sys.executable, "-m", "searchlib.cli", "index", str(root / f"{size}MB")),
+                    *("--index", str(index), "--memory-mb", str(memory_mb), "--jobs", str(job_count)),
+                ]
+                figures = _alone(command)
+                results[f"{size}MB --jobs {job_count}"] = {"megabytes": size, "documents": documents[size],
+                                                          "jobs": job_count, **figures}  # fmt: skip
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"peak memory of `searchlib index --memory-mb {memory_mb}` (MB; processes together, largest one)")
+    for job_count in jobs:
+        rows = [r for r in results.values() if r["jobs"] == job_count]
+        smallest = min(rows, key=lambda r: r["megabytes"])
+        for row in sorted(rows, key=lambda r: r["megabytes"]):
+            ratio = row["peak_together_mb"] / smallest["peak_together_mb"]
+            row["ratio_to_smallest"] = ratio
+            print(f"  {row['megabytes']:>4} MB of JSONL, --jobs {job_count}: {row['seconds']:6.1f} s, "
+                  f"{row['peak_together_mb']:6.0f} together, {row['peak_one_mb']:6.0f} largest, "
+                  f"{ratio:.2f}x the {smallest['megabytes']} MB run")  # fmt: skip
+    write_results("bench_index_memory", {"memory_mb": memory_mb, "results": results}, out)
+
+
+def _alone(command: list[str]) -> dict:
+    """:func:`peak_memory` in a process of its own: the kernel's peak of its children is then
+    this run's alone."""
+    code = (
+        "import json, sys; from benchmarks.bench_index import peak_memory; "
+        "print(json.dumps(peak_memory(sys.argv[1:])))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,4,16")
@@ -171,7 +264,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--worker", nargs=2, metavar=("SYSTEM", "SCALE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--memory", metavar="MB,MB…", help="instead: peak memory of indexing corpora of these sizes"
+    )
+    parser.add_argument("--memory-mb", type=int, default=16, help="with --memory: the setting")
+    parser.add_argument("--jobs", default="1,2", help="with --memory: the --jobs values")
     args = parser.parse_args()
+    if args.memory:
+        sizes = [int(size) for size in args.memory.split(",")]
+        jobs = [int(n) for n in args.jobs.split(",")]
+        memory_flatness(sizes, args.memory_mb, jobs, args.data, args.out)
+        return
     if args.worker:
         print(json.dumps(worker(args.worker[0], int(args.worker[1]), args.data, args.queries)))
         return

@@ -16,6 +16,7 @@ from searchlib.index import (
     Index,
     IndexLockedError,
     IndexNotFoundError,
+    Results,
     SearchlibError,
 )
 from searchlib.query import QueryError
@@ -29,6 +30,7 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "QueryError",
+    "Results",
     "SearchlibError",
     "UntrustedIndexError",
 ]

@@ -49,6 +49,12 @@ UNCHANGED = -1  # Filed.position of a document identical to its indexed copy, le
 # What finish() spends writing each term and each posting, fitted to XQuAD 1x and 4x (one
 # process, the 2-core machine of docs/benchmarks.md): 0.90 s for 103,041 terms and 336,520
 # postings, 2.19 s for 111,681 and 1,346,080. Only the scheduling of workers uses it.
+# The memory setting is shared: a quarter for the analyzers' caches of word forms (a term
+# and a word's name keys per form: about 300 bytes, by tracemalloc), the rest for postings.
+DIGEST_PIECE = 1 << 20
+WORD_CACHE_SHARE = 4
+WORD_FORM_BYTES = 300
+MIN_WORD_CACHE = 4096
 FINISH_TERM_S = 4.7e-6
 FINISH_POSTING_S = 1.2e-6
 
@@ -74,6 +80,11 @@ class AddResult:
         )
 
 
+def word_cache_entries(memory_bytes: int) -> int:
+    """How many word forms the analyzers may cache within a build's share of memory."""
+    return max(MIN_WORD_CACHE, memory_bytes // WORD_CACHE_SHARE // WORD_FORM_BYTES)
+
+
 class Filed(NamedTuple):
     """What a builder did with one document."""
 
@@ -92,6 +103,10 @@ class SegmentBuilder:
 
     def __init__(self, path: str | os.PathLike[str], memory_mb: int) -> None:
         whoosh = open_whoosh(Path(path))
+        # Ids are looked up by reading the committed segments, not mapping them: mapped
+        # pages count as the builder's memory, and the lookups touch pages all over a
+        # large term dictionary (32 MB of 120 at 100 MB of input).
+        whoosh.storage.supports_mmap = False
         self._searcher = whoosh.searcher()
         self._keeps_fingerprints = FINGERPRINT in self._searcher.schema  # not in pre-release indexes
         reader = self._searcher.reader()
@@ -105,7 +120,9 @@ class SegmentBuilder:
         # go to the table instead of the writer's pool (see searchlib.postings). It joins
         # the segment's files into one compound file, as Whoosh's own writer does.
         self._writer = SealedWriter(whoosh, _lk=False, limitmb=1)
-        self._postings = PostingTable(max(1, memory_mb) << 20, Path(path))
+        budget = max(1, memory_mb) << 20
+        analyzers.set_word_cache_size(word_cache_entries(budget))
+        self._postings = PostingTable(budget - budget // WORD_CACHE_SHARE, Path(path))
         self._count = 0
         self._chunks = 0
 
@@ -423,7 +440,15 @@ def _fingerprint(document: Document) -> str:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    """The digest of ``parts`` joined by NUL, encoded a megabyte of text at a time: a giant
+    document is not copied twice to be hashed."""
+    digest = hashlib.blake2b(digest_size=16)
+    for number, part in enumerate(parts):
+        if number:
+            digest.update(b"\x00")
+        for start in range(0, len(part), DIGEST_PIECE):
+            digest.update(part[start : start + DIGEST_PIECE].encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def decode(term: bytes | str) -> str:

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
+import attrs
+
 import analyzers
 from searchlib import checking, paths
 from searchlib.building import AddResult, content_digest
@@ -88,11 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     index.add_argument(
         "--commit-every",
-        type=_non_negative_int,
-        default=COMMIT_EVERY,
-        metavar="N",
-        help=f"commit after every N documents, so an interrupted run keeps them and a re-run "
-        f"goes on from there (0: one commit at the end; default: {COMMIT_EVERY})",
+        type=_commit_size,
+        default=CommitSize(documents=COMMIT_EVERY),
+        metavar="N|NMB",
+        help=f"commit after every N documents, or every N MB of text (64MB), so an interrupted "
+        f"run keeps them and a re-run goes on from there (0: one commit at the end; "
+        f"default: {COMMIT_EVERY} documents)",
     )
     index.add_argument(
         "--lock-timeout",
@@ -239,6 +242,33 @@ def _at_least(convert: Callable[[str], float], low: float, inclusive: bool = Tru
     return parse
 
 
+@attrs.frozen
+class CommitSize:
+    """How much ``searchlib index`` adds per commit: documents, or megabytes of text."""
+
+    documents: int = 0
+    megabytes: float = 0.0
+
+    def batch(self, documents: Iterator[Document]) -> Iterator[Document]:
+        """The next batch of ``documents``: up to this size (all of them if 0)."""
+        if self.documents:
+            yield from itertools.islice(documents, self.documents)
+            return
+        left = self.megabytes * 1e6 if self.megabytes else math.inf
+        for document in documents:
+            yield document
+            left -= len(document.title) + len(document.body)
+            if left <= 0:
+                return
+
+
+def _commit_size(value: str) -> CommitSize:
+    text = value.strip().lower().replace(" ", "")
+    if text.endswith("mb"):
+        return CommitSize(megabytes=_positive_float(text[:-2]))
+    return CommitSize(documents=_non_negative_int(text))
+
+
 _positive = _at_least(int, 1)
 _non_negative_int = _at_least(int, 0)
 _positive_float = _at_least(float, 0, inclusive=False)
@@ -256,11 +286,11 @@ def run_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     skipped: list[Skipped] = []
     legacy: dict[str, str] = {}  # the id searchlib 0.1 gave a file → its content digest
-    documents = _remember_legacy_ids(_documents(_load(args), skipped), legacy)
     with (
         _dask_client(args.dask, args.dask_timeout) as client,
         Index.open(path) if exists(path) else Index.create(path) as index,
     ):
+        documents = _remember_legacy_ids(_documents(_load(args), skipped), legacy, index)
         index.lock_timeout = args.lock_timeout
         index.memory_mb = args.memory_mb
         if client is not None:
@@ -284,15 +314,14 @@ def run_index(args: argparse.Namespace) -> int:
     return EXIT_SKIPPED if skipped else EXIT_OK
 
 
-def _add_in_commits(index: Index, documents: Iterator[Document], jobs: int, every: int) -> AddResult:
-    """Add ``documents`` in commits of ``every`` (0: one commit), streaming: a batch is
-    never held whole. The progress bar shows documents read and committed."""
+def _add_in_commits(index: Index, documents: Iterator[Document], jobs: int, every: CommitSize) -> AddResult:
+    """Add ``documents`` in commits of ``every``, streaming: a batch is never held whole.
+    The progress bar shows documents read and committed."""
     bar = _progress_bar()
     read = _counted(documents, bar)
     total = AddResult(0, 0, 0, {})
     while (first := next(read, None)) is not None:
-        batch = itertools.chain([first], read if not every else itertools.islice(read, every - 1))
-        total += index.add(batch, jobs=jobs)
+        total += index.add(every.batch(itertools.chain([first], read)), jobs=jobs)
         if bar is not None:
             bar.set_postfix(committed=total.added + total.replaced + total.unchanged)
     if bar is not None:
@@ -326,12 +355,15 @@ def _load(args: argparse.Namespace) -> Iterator[Document | Skipped]:
             yield from load_paths([path], max_bytes=max_bytes, hidden=args.hidden)
 
 
-def _remember_legacy_ids(documents: Iterator[Document], legacy: dict[str, str]) -> Iterator[Document]:
-    """Pass ``documents`` on, noting for each text file the id searchlib 0.1 gave it (its
-    name without suffix) and its content's digest, to remove that old copy afterwards."""
+def _remember_legacy_ids(
+    documents: Iterator[Document], legacy: dict[str, str], index: Index
+) -> Iterator[Document]:
+    """Pass ``documents`` on, noting for each text file indexed under the id searchlib 0.1
+    gave it (its name without suffix) its content's digest, to remove that old copy
+    afterwards. Only ids the index holds are kept: memory does not grow with the files."""
     for document in documents:
         path = PurePosixPath(document.id)
-        if path.suffix.lower() in TEXT_SUFFIXES and path.stem != document.id:
+        if path.suffix.lower() in TEXT_SUFFIXES and path.stem != document.id and path.stem in index:
             legacy[path.stem] = content_digest(document.title, document.body, document.date, document.source)
         yield document
 
@@ -353,6 +385,12 @@ def run_query(args: argparse.Namespace) -> int:
             lang=args.lang,
             cross_script=not args.no_cross_script,
             timeout_s=args.timeout,
+        )
+    for prefix in hits.truncated:
+        print(
+            f"searchlib: {prefix} matches more terms than a query may expand to; "
+            "its most frequent ones were searched",
+            file=sys.stderr,
         )
     if args.json:
         print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False))

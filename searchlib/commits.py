@@ -18,7 +18,6 @@ whatever the index holds) and the CLI's ownership checks'.
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import re
 import traceback
@@ -32,6 +31,7 @@ from whoosh.index import TOC
 from searchlib.errors import IndexCorruptError
 
 FORMAT = "searchlib-manifest-1"
+CRC_BLOCK = 1 << 20
 _COMMIT_FILE = re.compile(r"_(?P<index>.+)_(?P<generation>\d+)\.(?P<kind>toc|sums)\Z")
 # Files verified in this process, by identity and expected sum: a snapshot re-opens its
 # segment files, and each commit's files are read once, not at every new searcher.
@@ -136,13 +136,19 @@ def read_manifest(folder: str, indexname: str, generation: int) -> Manifest | No
 
 
 def crc_of(fd: int, offset: int = 0, length: int | None = None) -> int:
-    """The CRC-32 of ``length`` bytes (all to the end if None) of the open file ``fd``."""
+    """The CRC-32 of ``length`` bytes (all to the end if None) of the open file ``fd``, read
+    a block at a time: hashing a large segment maps none of it into memory."""
     size = os.fstat(fd).st_size
     end = size if length is None else min(size, offset + length)
-    if end <= offset:
-        return 0
-    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-        return zlib.crc32(memoryview(mapped)[offset:end])
+    crc, buffer = 0, bytearray(min(CRC_BLOCK, max(0, end - offset)))
+    while offset < end:
+        view = memoryview(buffer)[: min(len(buffer), end - offset)]
+        count = os.preadv(fd, [view], offset)
+        if count <= 0:
+            break
+        crc = zlib.crc32(view[:count], crc)
+        offset += count
+    return crc
 
 
 def sum_file(path: str) -> FileSum:

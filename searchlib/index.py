@@ -74,6 +74,14 @@ class Hit:
     source: str | None = None
 
 
+class Results(list):
+    """The hits of a search, best first (a list of :class:`Hit`), and what its budget cut:
+    ``truncated`` names the prefixes (``a*``) that matched more terms than a query may
+    expand to, and were read as their most frequent ones (docs/usage.md, "Limits")."""
+
+    truncated: tuple[str, ...] = ()
+
+
 class Index:
     """Fielded multilingual documents, ranked with BM25F. Use :meth:`create` or :meth:`open`."""
 
@@ -146,6 +154,10 @@ class Index:
 
     def __len__(self) -> int:
         return self._current_searcher().doc_count()
+
+    def __contains__(self, doc_id: object) -> bool:
+        """Whether a document with this id is in the index."""
+        return isinstance(doc_id, str) and self._current_searcher().document_number(id=doc_id) is not None
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -278,7 +290,7 @@ class Index:
         highlight: bool = True,
         cross_script: bool = True,
         timeout_s: float | None = None,
-    ) -> list[Hit]:
+    ) -> Results:
         """The ``limit`` best documents for ``text``; ``lang=None``: its language is unknown.
 
         ``text`` is in the query language of docs/usage.md (words, phrases, AND/OR/NOT,
@@ -311,11 +323,11 @@ class Index:
         highlight: bool,
         cross_script: bool,
         timeout_s: float | None,
-    ) -> list[Hit]:
+    ) -> Results:
         budget = matching.Budget(timeout_s=timeout_s)
         node = query.parse(text)
         if node is None:
-            return []
+            return Results()
         leaves = syntax.text_leaves(node)
         if len(leaves) > query.MAX_QUERY_WORDS:
             raise query.QueryError(f"the query has more than {query.MAX_QUERY_WORDS} words")
@@ -357,7 +369,8 @@ class Index:
 
         scores = matching.evaluate(node, documents, leaf_scores, reading)
         marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings])
-        hits = []
+        hits = Results()
+        hits.truncated = tuple(dict.fromkeys(budget.truncated))
         for score, docnum in matching.ranked(scores, limit, documents):
             stored = searcher.stored_fields(docnum)
             hits.append(
@@ -535,4 +548,4 @@ def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:
     return counts
 
 
-__all__ = ["AddResult", "Hit", "Index", "IndexLockedError", "IndexNotFoundError", "SearchlibError"]
+__all__ = ["AddResult", "Hit", "Index", "IndexLockedError", "IndexNotFoundError", "Results", "SearchlibError"]

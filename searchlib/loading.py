@@ -6,13 +6,14 @@ reason, and loading goes on with the rest.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -83,7 +84,7 @@ def load_file(
     """
     try:
         size = path.stat().st_size
-        if size > max_bytes:
+        if size > max_bytes and path.suffix.lower() not in JSONL_SUFFIXES:  # JSONL: per line
             yield Skipped(
                 str(path), f"{size / 1e6:.0f} MB, over the {max_bytes / 1e6:g} MB limit (--max-file-mb)"
             )
@@ -97,8 +98,12 @@ def load_file(
 def load_stream(
     stream: BinaryIO, suffix: str, doc_id: str, origin: str, max_bytes: int = MAX_FILE_BYTES
 ) -> Iterator[Document | Skipped]:
-    """The documents of a stream (standard input, a pipe), read as ``suffix`` says, if it
-    holds at most ``max_bytes``."""
+    """The documents of a stream (standard input, a pipe), read as ``suffix`` says: JSONL a
+    line at a time, each line (a document) of at most ``max_bytes``, however long the
+    stream; anything else whole, if it holds at most ``max_bytes``."""
+    if suffix in JSONL_SUFFIXES:
+        yield from stream_jsonl(stream, origin, max_bytes)
+        return
     raw = stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
         yield Skipped(origin, f"over the {max_bytes / 1e6:g} MB limit (--max-file-mb)")
@@ -107,12 +112,10 @@ def load_stream(
 
 
 def parse_bytes(raw: bytes, suffix: str, doc_id: str, origin: str) -> Iterator[Document | Skipped]:
-    """The documents of a file's bytes, read as its suffix says (``.jsonl``, ``.json``, text)."""
+    """The documents of a file's bytes, read as its suffix says (``.json``, else text)."""
     text = _decode(raw)
     if text is None:
         yield Skipped(origin, "not UTF-8 text (binary, or another encoding)")
-    elif suffix in JSONL_SUFFIXES:
-        yield from parse_jsonl(text, origin)
     elif suffix in JSON_SUFFIXES:
         yield from parse_json(text, origin)
     else:
@@ -175,19 +178,70 @@ def parse_txt(text: str, doc_id: str, origin: str = "") -> Document | Skipped:
     return Document(id=doc_id, title=title, body=body, date=date, source=source)
 
 
-def parse_jsonl(text: str, origin: str) -> Iterator[Document | Skipped]:
-    """One JSON object a line: ``id``, ``title``, ``body`` or ``text``, optional ``lang``,
-    ``date`` (ISO 8601) and ``source``."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{origin}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield Skipped(where, f"not valid JSON ({error.msg})")
-            continue
-        yield from _record_document(record, where)
+def stream_jsonl(
+    stream: BinaryIO, origin: str, max_bytes: int = MAX_FILE_BYTES
+) -> Iterator[Document | Skipped]:
+    """The documents of a JSONL stream, read a line at a time: memory holds one line, never
+    the file. UTF-8 (a BOM allowed) or UTF-16 with a BOM; a line over ``max_bytes`` is
+    skipped (and read past, not held), as is one with NUL bytes."""
+    head = stream.read(2)
+    encoding = "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    text = io.TextIOWrapper(_Prefixed(head, stream), encoding=encoding, errors="strict", newline="")
+    limit = max(1, max_bytes // (2 if encoding == "utf-16" else 1))  # characters for bytes, at most
+    number = 0
+    try:
+        while line := text.readline(limit + 1):
+            number += 1
+            where = f"{origin}:{number}"
+            if len(line) > limit and not line.endswith("\n"):
+                while (rest := text.readline(1 << 20)) and not rest.endswith("\n"):
+                    pass
+                yield Skipped(where, f"a line over the {max_bytes / 1e6:g} MB limit (--max-file-mb)")
+                continue
+            if len(line.encode("utf-8", "surrogatepass")) > max_bytes:
+                yield Skipped(where, f"a line over the {max_bytes / 1e6:g} MB limit (--max-file-mb)")
+                continue
+            if "\x00" in line:
+                yield Skipped(where, "not text (NUL bytes: binary?); the rest of the file is skipped")
+                return
+            yield from _jsonl_line(line, where)
+    except UnicodeDecodeError:
+        yield Skipped(
+            f"{origin}:{number + 1}",
+            "not UTF-8 text (binary, or another encoding); the rest of the file is skipped",
+        )
+
+
+class _Prefixed(io.RawIOBase):
+    """A binary stream with bytes already read from it put back in front."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _jsonl_line(line: str, where: str) -> Iterator[Document | Skipped]:
+    if not line.strip():
+        return
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        yield Skipped(where, f"not valid JSON ({error.msg})")
+        return
+    yield from _record_document(record, where)
 
 
 def _record_document(record: object, where: str) -> Iterator[Document | Skipped]:

@@ -43,6 +43,7 @@ class Budget:
     prefixes: int = 1  # how many prefix readings share the expansion
     timeout_s: float | None = None
     started: float = attrs.field(factory=time.monotonic)
+    truncated: list[str] = attrs.Factory(list)  # prefixes expanded to only part of their terms
 
     def per_prefix(self) -> tuple[int, int]:
         """(terms to expand to, terms to look at) for one prefix reading."""
@@ -285,8 +286,11 @@ def _prefix_docs(searcher: Searcher, prefix: q.Prefix, budget: Budget) -> set[in
     if prefix.fieldname not in reader.indexed_field_names():
         return set()
     keep, scan = budget.per_prefix()
-    candidates = islice(reader.iter_prefix(prefix.fieldname, prefix.text), scan)
-    terms = nlargest(keep, ((info.doc_frequency(), term) for term, info in candidates))
+    matching = reader.iter_prefix(prefix.fieldname, prefix.text)
+    candidates = [(info.doc_frequency(), term) for term, info in islice(matching, scan)]
+    if len(candidates) > keep or next(matching, None) is not None:
+        budget.truncated.append(f"{prefix.text}*")
+    terms = nlargest(keep, candidates)
     docs: set[int] = set()
     for _, term in terms:
         docs.update(reader.postings(prefix.fieldname, term).all_ids())

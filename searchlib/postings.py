@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import pickle
 import struct
 import tempfile
@@ -35,12 +36,12 @@ from typing import IO
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter
 from whoosh.fields import FieldType, Schema
-from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.filedb.filetables import HashWriter, OrderedHashWriter
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 Posting = tuple[int, float, bytes, int]  # document number, weight, encoded value, field length
-Entry = tuple[str, str | bytes, list[Posting]]  # field, term, postings in document order
+Entry = tuple[str, str | bytes, Iterator[list[Posting]]]  # field, term, its postings in pieces
 BLOCK_POSTINGS = 128  # postings per block, as Whoosh writes them
 COMPRESSION = 3  # zlib level, as Whoosh's
 COMPRESS_MIN_BYTES = 2048  # see the module's docstring
@@ -55,21 +56,29 @@ _POINTER = struct.Struct("!Iq")  # a slot of its hash tables: hash, position of 
 # on XQuAD: 54 MB for 336,520 postings of 103,041 terms, everything a builder holds.
 POSTING_BYTES = 130
 TERM_BYTES = 150
-RUN_BATCH = 4096  # entries pickled together in a spilled run
+PAGE_POSTINGS = 256  # postings per page of a spilled run: what merging holds per run
+_PAGE_SIZE = struct.Struct("!Q")
 APPEND_BATCH = 1024  # pieces written to a segment file at once
 HASH_MAGIC = b"HSH3"  # the format tag at the start of a Whoosh hash file, then its hash type
 CRC32 = 1  # that type for CRC32 (crc32(key) & 0xFFFFFFFF; zlib's is unsigned already)
 
 
 class PostingTable:
-    """Postings grouped by field and term, in document order, within a memory bound."""
+    """Postings grouped by field and term, in document order, within a memory bound.
+
+    Past the bound, the postings held are written, sorted, as a run to one temporary file,
+    in pages of at most :data:`PAGE_POSTINGS` postings (a frequent term's list split over
+    several). Merging the runs then holds one page per run, never a term's whole list:
+    what finishing a segment needs does not grow with the corpus.
+    """
 
     def __init__(self, memory_bytes: int, directory: Path) -> None:
         self._limit = memory_bytes
         self._directory = directory
         self._fields: dict[str, dict[str | bytes, list[Posting]]] = {}
         self._size = 0
-        self._runs: list[IO[bytes]] = []
+        self._file: IO[bytes] | None = None  # the runs, one after another
+        self._runs: list[tuple[int, int]] = []  # (start, end) of each in the file
         self.terms = 0  # terms and postings filed, spilled or not: what writing them will cost
         self.postings = 0
 
@@ -94,55 +103,111 @@ class PostingTable:
             self._spill()
 
     def entries(self) -> Iterator[Entry]:
-        """Every term's postings, by field and term; runs spilled earlier come first."""
+        """Every term's postings, by field and term, as an iterator of lists of postings in
+        document order (runs spilled earlier first)."""
+        held = ((field, term, iter((postings,))) for field, term, postings in self._sorted())
         if not self._runs:
-            return self._sorted()
-        streams = [*(_read_run(run) for run in self._runs), self._sorted()]
-        merged = heapq.merge(*streams, key=_entry_key)  # stable: earlier runs first on ties
-        return (_joined(group) for _, group in itertools.groupby(merged, key=_entry_key))
+            return held
+        pages = [*(self._read_run(start, end) for start, end in self._runs), self._sorted()]
+        merged = heapq.merge(*pages, key=_entry_key)  # stable: earlier runs first on ties
+        return (
+            (key[0], key[1], (postings for _, _, postings in group))
+            for key, group in itertools.groupby(merged, key=_entry_key)
+        )
 
     def close(self) -> None:
-        """Delete the spilled runs (they are anonymous temporary files)."""
-        for run in self._runs:
-            run.close()
+        """Delete the spilled runs (an anonymous temporary file)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
         self._runs.clear()
         self._fields.clear()
 
-    def _sorted(self) -> Iterator[Entry]:
+    def _sorted(self) -> Iterator[tuple[str, str | bytes, list[Posting]]]:
         for field in sorted(self._fields):
             terms = self._fields[field]
             for term in sorted(terms):
                 yield field, term, terms[term]
 
     def _spill(self) -> None:
-        run = tempfile.TemporaryFile(dir=self._directory, prefix=".postings-")  # noqa: SIM115 - kept open until close()
-        entries = self._sorted()
-        while batch := list(itertools.islice(entries, RUN_BATCH)):
-            pickle.dump(batch, run, pickle.HIGHEST_PROTOCOL)
-        run.seek(0)
-        self._runs.append(run)
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(dir=self._directory, prefix=".postings-")  # noqa: SIM115
+        file = self._file
+        start = file.seek(0, 2)
+        page: list[tuple[str, str | bytes, list[Posting]]] = []
+        count = 0
+        for field, term, postings in self._sorted():
+            for first in range(0, len(postings), PAGE_POSTINGS):
+                part = postings[first : first + PAGE_POSTINGS]
+                page.append((field, term, part))
+                count += len(part)
+                if count >= PAGE_POSTINGS:
+                    _write_page(file, page)
+                    page, count = [], 0
+        if page:
+            _write_page(file, page)
+        file.flush()  # runs are read with pread, past the file object's buffer
+        self._runs.append((start, file.tell()))
         self._fields = {}
         self._size = 0
 
+    def _read_run(self, start: int, end: int) -> Iterator[tuple[str, str | bytes, list[Posting]]]:
+        """A run's entries, a page at a time (read at its own offsets: runs share a file)."""
+        assert self._file is not None
+        fd = self._file.fileno()
+        position = start
+        while position < end:
+            (size,) = _PAGE_SIZE.unpack(os.pread(fd, _PAGE_SIZE.size, position))
+            position += _PAGE_SIZE.size
+            yield from pickle.loads(os.pread(fd, size, position))
+            position += size
 
-def _joined(group: Iterable[Entry]) -> Entry:
-    """One term's entries from several runs as one, postings in run order."""
-    field, term, postings = next(iter(group))
-    for _, _, more in group:
-        postings.extend(more)
-    return field, term, postings
+
+def _write_page(file: IO[bytes], page: list) -> None:
+    data = pickle.dumps(page, pickle.HIGHEST_PROTOCOL)
+    file.write(_PAGE_SIZE.pack(len(data)) + data)
 
 
-def _entry_key(entry: Entry) -> tuple[str, str | bytes]:
+def _entry_key(entry: tuple) -> tuple[str, str | bytes]:
     return entry[0], entry[1]
 
 
-def _read_run(run: IO[bytes]) -> Iterator[Entry]:
-    while True:
-        try:
-            yield from pickle.load(run)
-        except EOFError:
-            return
+class _Bucket:
+    """One of a term index's 256 buckets of (hash, position) pairs, in two arrays: 12 bytes
+    a term where Whoosh's list of tuples took about 100, so that writing (or merging into)
+    a segment of a million terms needs 12 MB for its term index, not 100."""
+
+    __slots__ = ("_hashes", "_positions")
+
+    def __init__(self) -> None:
+        self._hashes = array("I")
+        self._positions = array("q")
+
+    def append(self, entry: tuple[int, int]) -> None:
+        self._hashes.append(entry[0] & 0xFFFFFFFF)
+        self._positions.append(entry[1])
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __bool__(self) -> bool:
+        return bool(self._hashes)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self._hashes, self._positions, strict=True)
+
+
+_whoosh_hash_writer_init = HashWriter.__init__
+
+
+def _compact_init(self: HashWriter, *args: object, **kwargs: object) -> None:
+    _whoosh_hash_writer_init(self, *args, **kwargs)
+    self.buckets = [_Bucket() for _ in range(256)]
+
+
+def install() -> None:
+    """Make every term index Whoosh writes (merges too) keep its buckets in arrays. Idempotent."""
+    HashWriter.__init__ = _compact_init
 
 
 def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable[Entry]) -> None:
@@ -156,7 +221,7 @@ def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable
     _hash_with_crc32(terms)
     terms._write_hashes = lambda: _write_hash_tables(terms)
     term_file, postings_file = _Appender(terms.dbfile), _Appender(fieldwriter._postfile)
-    buckets, hashfn, positions, last = terms.buckets, terms.hashfn, [], terms.lastkey
+    buckets, hashfn, positions, last = terms.buckets, terms.hashfn, array("q"), terms.lastkey
     current = None
     for field, term, postings in entries:
         if field != current:
@@ -171,10 +236,15 @@ def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable
         if key <= last:
             raise ValueError(f"Keys must increase: {last!r}..{key!r}")
         last = key
-        if len(postings) == 1:
-            info = _inlined(postings[0])
+        stream = itertools.chain.from_iterable(postings)
+        block = list(itertools.islice(stream, BLOCK_POSTINGS))
+        if len(block) == 1 and (more := next(stream, None)) is None:
+            info = _inlined(block[0])
         else:
-            info = _write_blocks(postings_file, postings, pack_values)
+            if len(block) == 1:
+                block.append(more)
+                block.extend(itertools.islice(stream, BLOCK_POSTINGS - 2))
+            info = _write_blocks(postings_file, block, stream, pack_values)
         position = term_file.append(_KEY_VALUE_LENGTHS.pack(len(key), len(info)) + key + info)
         positions.append(position)
         hashed = hashfn(key)
@@ -251,21 +321,6 @@ def _values_packer(field: FieldType) -> Callable[[tuple[bytes, ...]], object]:
     return b"".join
 
 
-def _term_info(inlined: bool, postings: list[Posting]) -> bytes:
-    weights = [weight for _, weight, _, _ in postings]
-    lengths = [length for _, _, _, length in postings if length]
-    return _TERM_INFO.pack(
-        inlined,
-        sum(weights),
-        len(postings),
-        _length_byte(min(lengths, default=0)),
-        _length_byte(max(lengths, default=0)),
-        max(0, *weights),
-        postings[0][0],
-        postings[-1][0],
-    )
-
-
 def _inlined(posting: Posting) -> bytes:
     """The info of a term in one document with its posting in it, as W3TermInfo writes one."""
     docnum, weight, value, length = posting
@@ -282,11 +337,17 @@ def _length_byte(length: int) -> int:
     return length_to_byte(length) if length else 0
 
 
-def _write_blocks(postings_file: _Appender, postings: list[Posting], pack_values: Callable) -> bytes:
-    """Write a term's postings in blocks, as W3PostingsWriter does; return its term info."""
-    written = [WHOOSH3_HEADER_MAGIC]
-    for first in range(0, len(postings), BLOCK_POSTINGS):
-        block = postings[first : first + BLOCK_POSTINGS]
+def _write_blocks(
+    postings_file: _Appender, block: list[Posting], rest: Iterator[Posting], pack_values: Callable
+) -> bytes:
+    """Write a term's postings (``block``, its first, then ``rest``) in blocks of
+    BLOCK_POSTINGS, as W3PostingsWriter does, a block at a time; return its term info."""
+    start = postings_file.append(WHOOSH3_HEADER_MAGIC)
+    total = len(WHOOSH3_HEADER_MAGIC)
+    count, weight_sum, max_weight, first_doc = 0, 0.0, 0.0, block[0][0]
+    min_length, max_length = 0, 0
+    while block:
+        following = list(itertools.islice(rest, BLOCK_POSTINGS))
         docnums, weights, values, lengths = zip(*block, strict=True)
         deltas = tuple(docnum - previous for docnum, previous in zip(docnums, (0, *docnums), strict=False))
         if weights.count(1.0) == len(weights):
@@ -302,11 +363,12 @@ def _write_blocks(postings_file: _Appender, postings: list[Posting], pack_values
         if compression:
             data = zlib.compress(data, compression)
         nonzero = [length for length in lengths if length]
+        block_max = max(0, *weights)
         info = pickle.dumps(
             (
                 len(docnums),
                 docnums[-1],
-                max(0, *weights),
+                block_max,
                 compression,
                 _length_byte(min(nonzero, default=0)),
                 _length_byte(max(lengths)),
@@ -314,7 +376,25 @@ def _write_blocks(postings_file: _Appender, postings: list[Posting], pack_values
             PICKLE_PROTOCOL,
         )
         size = len(info) + len(data)
-        written += (pack_int(-size if first + BLOCK_POSTINGS >= len(postings) else size), info, data)
-    block_bytes = b"".join(written)
-    start = postings_file.append(block_bytes)
-    return _term_info(False, postings) + pack_long(start) + pack_int(len(block_bytes))
+        piece = pack_int(size if following else -size) + info + data
+        postings_file.append(piece)
+        total += len(piece)
+        count += len(docnums)
+        weight_sum = sum(weights, weight_sum)  # one posting at a time, as Whoosh adds them
+        max_weight = max(max_weight, block_max)
+        if nonzero:
+            min_length = min(min(nonzero), min_length or min(nonzero))
+            max_length = max(max_length, max(nonzero))
+        last_doc = docnums[-1]
+        block = following
+    term_info = _TERM_INFO.pack(
+        False,
+        weight_sum,
+        count,
+        _length_byte(min_length),
+        _length_byte(max_length),
+        max_weight,
+        first_doc,
+        last_doc,
+    )
+    return term_info + pack_long(start) + pack_int(total)

@@ -22,12 +22,14 @@ from whoosh.index import TOC, FileIndex
 from whoosh.util.filelock import FcntlLock
 from whoosh.writing import SegmentWriter
 
-from searchlib import commits, safepickle
+from searchlib import commits, mapped, postings, safepickle
 from searchlib.errors import IndexCorruptError
 
 INDEX_NAME = "searchlib"
 
 safepickle.install()  # no index this process opens runs code from its pickles
+mapped.install()  # nor copies its segments into memory
+postings.install()  # and term indexes are written in arrays
 
 
 class DurableFileStorage(FileStorage):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import random
 import string
+import subprocess
 import time
 
 import pytest
+from conftest import searchlib_command
 
 import searchlib
 
@@ -72,6 +74,15 @@ def test_prefixes_share_a_bounded_expansion(large_index) -> None:
     shared = large_index.search("ba* qqq*", limit=20_000, highlight=False)
     assert 0 < len(shared) < len(alone)
     assert {h.id for h in shared} <= {h.id for h in alone}
+    assert alone.truncated == ("ba*",) and shared.truncated == ("ba*",)  # qqq* was whole
+    assert large_index.search("bakabe*", highlight=False).truncated == ()
+
+
+def test_the_cli_says_when_a_prefix_was_cut(large_index) -> None:
+    out = subprocess.run(
+        searchlib_command("query", "ba*", "--index", str(large_index.path)), capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "ba* matches more terms than a query may expand to" in out.stderr
 
 
 def test_a_timeout_is_a_clear_error(large_index) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import NO_ARTICLE, RU_ASEAN, SEEDS, searchlib_command
 
+import searchlib
+
 
 def run(*args: str, env_index: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "SEARCHLIB_INDEX"}
@@ -364,3 +366,25 @@ def test_standard_input_over_the_size_limit_is_reported_not_read_whole(tmp_path:
     assert (
         out.returncode == 1 and "-: over the 0.001 MB limit" in out.stderr and "Traceback" not in out.stderr
     )
+
+
+def test_commit_every_takes_documents_or_megabytes(tmp_path: Path) -> None:
+    from searchlib.cli import CommitSize, _commit_size
+
+    assert _commit_size("500") == CommitSize(documents=500)
+    assert _commit_size("2MB") == _commit_size("2 mb") == CommitSize(megabytes=2.0)
+    documents = iter(searchlib.Document(id=str(n), title="", body="x" * 400_000) for n in range(12))
+    sizes = []
+    while batch := list(CommitSize(megabytes=1.0).batch(documents)):
+        sizes.append(len(batch))
+    assert sizes == [3, 3, 3, 3]  # each batch ends with the document that reaches 1 MB
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        "".join(f'{{"id": "d{n}", "body": "{"glacier " * 30_000}"}}\n' for n in range(6)), encoding="utf-8"
+    )
+    out = run("index", str(corpus), "--index", str(tmp_path / "ix"), "--commit-every", "0.5MB")
+    assert out.returncode == 0, out.stderr
+    tocs = sorted((tmp_path / "ix").glob("_searchlib_*.toc"))
+    assert tocs[-1].name == "_searchlib_2.toc"  # two commits of three 240 KB documents
+    bad = run("index", str(corpus), "--commit-every", "lots")
+    assert bad.returncode == 2 and "--commit-every" in bad.stderr
