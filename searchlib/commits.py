@@ -17,6 +17,7 @@ whatever the index holds) and the CLI's ownership checks'.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -329,9 +330,10 @@ def segment_files(names: Iterable[str], segment: Any) -> list[str]:
 def let_go(error: BaseException | None) -> None:
     """Clear the locals of the finished frames ``error`` passed through, so that the files
     they opened close now rather than when the error is collected: cleaning up after
-    "too many open files" needs a descriptor to list the directory with."""
+    "too many open files" needs a descriptor to list the directory with. Only on errors."""
     if error is not None:
         traceback.clear_frames(error.__traceback__)
+        gc.collect()  # and files held in reference cycles (a failed writer's, under Whoosh 2.7.4)
 
 
 def delete_segment(storage: Any, segment: Any) -> None:

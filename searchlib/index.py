@@ -479,24 +479,34 @@ class _Writer:
         return self._writer
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
+        if exc_type is None:
+            try:
                 self._commit(self._writer)
                 return
-            commits.let_go(exc)
-            self._writer.cancel()
-            commits.delete_segment(self._writer.storage, self._writer.newsegment)
-            if isinstance(exc, OSError):
-                raise exc
-        except BaseException as error:
-            commits.let_go(error)
-            if not self._writer.is_closed:  # whatever failed, the lock is released
-                self._writer.cancel()
-            # and the files of the writer's own new segment go (its term and postings files
-            # are made when it starts): after a full disk nothing half-written stays.
-            commits.delete_segment(self._writer.storage, self._writer.newsegment)
-            if not isinstance(error, OSError):
+            except BaseException as error:
+                self._give_up(error)
                 raise
+        self._give_up(exc)
+
+    def _give_up(self, error: BaseException) -> None:
+        """Cancel, release the lock and delete the writer's own new segment (its term and
+        postings files are made when it starts), whatever fails: after a full disk or with
+        no descriptor left, cancelling can fail the same way (Whoosh 2.7.4 writes its
+        columns as it cancels), and nothing half-written may stay. An OS error becomes a
+        :class:`SearchlibError` naming the index."""
+        commits.let_go(error)
+        writer = self._writer
+        if not writer.is_closed:
+            with contextlib.suppress(Exception):
+                writer.cancel()
+        if not writer.is_closed and writer.writelock is not None:
+            with contextlib.suppress(Exception):
+                writer.writelock.release()
+            writer.is_closed = True
+        commits.let_go(error)
+        with contextlib.suppress(OSError):
+            commits.delete_segment(writer.storage, writer.newsegment)
+        if isinstance(error, OSError):
             raise SearchlibError(
                 f"{self._path}: cannot write the index ({error.strerror or error}); it is unchanged"
             ) from error
