@@ -277,7 +277,10 @@ class Seals:
         _VERIFIED.add(key)
 
     def _load(self, generation: int) -> None:
-        names = os.listdir(self.folder)
+        # A later commit's checksums without its table of contents: the directory is listed
+        # only then (a later commit has the next generation's checksums, whatever it lost).
+        later = os.path.join(self.folder, manifest_name(self.indexname, generation + 1))
+        names = os.listdir(self.folder) if os.path.lexists(later) else []
         missing = missing_commits(self.folder, names, self.indexname, generation)
         if missing:
             path = os.path.join(self.folder, toc_name(self.indexname, missing[-1]))
@@ -289,7 +292,7 @@ class Seals:
         if manifest is not None:
             self.expected.update(manifest.files)
             return
-        sealed = generations(names, self.indexname, "sums")
+        sealed = generations(names or os.listdir(self.folder), self.indexname, "sums")
         if sealed:
             path = os.path.join(self.folder, toc_name(self.indexname, generation))
             raise IndexCorruptError(
