@@ -121,3 +121,15 @@ def test_integrity_benchmark_on_tiny_data(tiny_xquad: Path, tmp_path: Path) -> N
     assert out.returncode == 0, out.stderr
     results = json.loads(out_file.read_text())["results"]
     assert set(results) == {"open", "search", "commit"} and all(r["ratio"] > 0 for r in results.values())
+
+
+def test_revisions_benchmark_compares_two_checkouts(tiny_xquad: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "rev.json"
+    out = run_module(
+        "benchmarks.bench_revisions", str(REPO), "--data", str(tiny_xquad), "--repeats", "1",
+        "--queries", "5", "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out_file.read_text())["results"]
+    assert set(results) == {"open_s", "search_s", "commit_s"}
+    assert all(r["now"] > 0 and r["before"] > 0 for r in results.values())
