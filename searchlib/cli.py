@@ -361,9 +361,10 @@ def _remember_legacy_ids(
     """Pass ``documents`` on, noting for each text file indexed under the id searchlib 0.1
     gave it (its name without suffix) its content's digest, to remove that old copy
     afterwards. Only ids the index holds are kept: memory does not grow with the files."""
+    held = len(index) > 0  # a new index holds none: no lookup per file
     for document in documents:
         path = PurePosixPath(document.id)
-        if path.suffix.lower() in TEXT_SUFFIXES and path.stem != document.id and path.stem in index:
+        if held and path.suffix.lower() in TEXT_SUFFIXES and path.stem != document.id and path.stem in index:
             legacy[path.stem] = content_digest(document.title, document.body, document.date, document.source)
         yield document
 
