@@ -19,7 +19,8 @@ from searchlib import commits
 from searchlib.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError, SearchlibError
 from searchlib.storage import INDEX_NAME, DurableFileStorage
 
-LOCK_TIMEOUT_S = 30.0
+RETRIES = 3  # checks of an index that commits land on meanwhile
+Verified = dict[tuple[str, commits.FileSum], str | None]  # a file and its sums → its problem
 
 
 @attrs.frozen
@@ -39,8 +40,19 @@ class Report:
 
 
 def check(path: str | os.PathLike[str]) -> Report:
-    """Verify the index at ``path``: every file of its current commit, and the previous one's."""
+    """Verify the index at ``path``: every file of its current commit, and the previous one's.
+
+    Checking takes no lock: if a commit lands meanwhile (its cleaning may delete files the
+    check was reading), a damaged verdict is checked again against the new commit."""
     path = Path(path)
+    for _ in range(RETRIES):
+        report = _check(path, {})
+        if report.healthy or commits.generations(_names(path), INDEX_NAME)[-1:] == [report.generation]:
+            break
+    return report
+
+
+def _check(path: Path, verified: Verified) -> Report:
     names = _names(path)
     tocs = commits.generations(names, INDEX_NAME)
     missing = commits.missing_commits(str(path), names, INDEX_NAME, tocs[-1] if tocs else -1)
@@ -48,17 +60,20 @@ def check(path: str | os.PathLike[str]) -> Report:
         lost = commits.toc_name(INDEX_NAME, missing[-1])
         problem = f"{path / lost}: the table of contents of commit {missing[-1]}, the latest, is missing"
         return Report(
-            path, missing[-1], _documents(path, missing[-1]), [problem], _previous_notes(path, names, tocs)
+            path,
+            missing[-1],
+            _documents(path, missing[-1]),
+            [problem],
+            _previous_notes(path, names, tocs, verified),
         )
     if not tocs:
         raise IndexNotFoundError(f"{path}: no searchlib index here (no table of contents)")
     current = tocs[-1]
-    problems = commit_problems(path, names, current)
+    problems = commit_problems(path, names, current, verified)
     sealed = (path / commits.manifest_name(INDEX_NAME, current)).exists()
     notes = [] if sealed else [_unsealed(current)]
-    return Report(
-        path, current, _documents(path, current), problems, notes + _previous_notes(path, names, tocs[:-1])
-    )
+    previous = _previous_notes(path, names, tocs[:-1], verified)
+    return Report(path, current, _documents(path, current), problems, notes + previous)
 
 
 def repair(path: str | os.PathLike[str]) -> Report:
@@ -74,13 +89,14 @@ def repair(path: str | os.PathLike[str]) -> Report:
     if not locked:
         raise IndexLockedError(f"{path}: another process is writing to this index; repair after it is done")
     try:
-        report = check(path)
+        verified: Verified = {}  # under the lock nothing changes: each file is read once
+        report = _check(path, verified)
         if report.healthy:
             return report
         names = _names(path)
         damaged = report.generation
         intact = [g for g in reversed(commits.generations(names, INDEX_NAME)) if g < damaged]
-        target = next((g for g in intact if not commit_problems(path, names, g)), None)
+        target = next((g for g in intact if not commit_problems(path, names, g, verified)), None)
         if target is None:
             raise IndexCorruptError(
                 f"{path}: damaged, and no earlier intact commit is kept to roll back to; "
@@ -99,8 +115,12 @@ def repair(path: str | os.PathLike[str]) -> Report:
         lock.release()
 
 
-def commit_problems(path: Path, names: list[str], generation: int) -> list[str]:
-    """What is wrong with commit ``generation``'s files, in words (nothing: intact)."""
+def commit_problems(
+    path: Path, names: list[str], generation: int, verified: Verified | None = None
+) -> list[str]:
+    """What is wrong with commit ``generation``'s files, in words (nothing: intact).
+    ``verified`` remembers files already read: commits share most of their segments."""
+    verified = {} if verified is None else verified
     try:
         manifest = commits.read_manifest(str(path), INDEX_NAME, generation)
     except IndexCorruptError as error:
@@ -110,11 +130,13 @@ def commit_problems(path: Path, names: list[str], generation: int) -> list[str]:
             toc = path / commits.toc_name(INDEX_NAME, generation)
             return [f"{toc}: commit {generation} has no checksums while others have: no file searchlib wrote"]
         return _read_through(path, generation)
-    return [
-        problem
-        for name, expected in sorted(manifest.files.items())
-        if (problem := commits.damage(str(path), name, expected))
-    ]
+    problems = []
+    for name, expected in sorted(manifest.files.items()):
+        if (name, expected) not in verified:
+            verified[name, expected] = commits.damage(str(path), name, expected)
+        if verified[name, expected]:
+            problems.append(verified[name, expected])
+    return problems
 
 
 def _read_through(path: Path, generation: int) -> list[str]:
@@ -159,11 +181,11 @@ def _roll_back(path: Path, names: list[str], target: int) -> None:
     storage.sync_directory()
 
 
-def _previous_notes(path: Path, names: list[str], earlier: list[int]) -> list[str]:
+def _previous_notes(path: Path, names: list[str], earlier: list[int], verified: Verified) -> list[str]:
     if not earlier:
         return []
     previous = earlier[-1]
-    problems = commit_problems(path, names, previous)
+    problems = commit_problems(path, names, previous, verified)
     state = "intact" if not problems else "damaged too"
     return [f"previous commit {previous} kept for rollback: {state}"]
 

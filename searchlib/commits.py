@@ -17,6 +17,7 @@ whatever the index holds) and the CLI's ownership checks'.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -352,10 +353,10 @@ def commit_toc(writer: Any, segments: list[Any]) -> None:
     with a manifest written before the table of contents, and only listed files deleted.
     Segment files are never rewritten, so sums already recorded are carried over."""
     storage, indexname, generation = writer.storage, writer.indexname, writer.generation
-    _discard_interrupted(storage, indexname, generation)
+    names = storage.list()
+    _discard_interrupted(storage, names, indexname, generation)
     previous = read_manifest(storage.folder, indexname, generation - 1)
     known = previous.files if previous else {}
-    names = storage.list()
     files = {}
     for segment in segments:
         for name in segment_files(names, segment):
@@ -436,12 +437,11 @@ def clean(storage: Any, indexname: str, generation: int) -> None:
                 delete_quietly(storage, name)
 
 
-def _discard_interrupted(storage: Any, indexname: str, generation: int) -> None:
+def _discard_interrupted(storage: Any, names: list[str], indexname: str, generation: int) -> None:
     """Delete what a commit of ``generation`` left when it was interrupted before its
     table of contents was renamed into place: the files its manifest lists that the
     previous commit does not use, the temporary table of contents, the manifest."""
     folder = storage.folder
-    names = storage.list()
     try:
         interrupted = read_manifest(folder, indexname, generation)
         keep = files_of(folder, names, indexname, generation - 1)
@@ -459,12 +459,10 @@ def _discard_interrupted(storage: Any, indexname: str, generation: int) -> None:
 
 
 def delete_quietly(storage: Any, name: str) -> None:
-    try:
+    """Delete ``name`` if it is there and can go: a file another process holds open (on some
+    systems) is left to the next cleaning."""
+    with contextlib.suppress(OSError):
         storage.delete_file(name)
-    except FileNotFoundError:
-        pass
-    except OSError:  # another process may hold it open (on some systems); the next cleaning retries
-        pass
 
 
 def forget_verified() -> None:
