@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from searchlib import fields
 from searchlib.documents import Document
 from searchlib.errors import IndexCorruptError, UntrustedIndexError
 from searchlib.index import (
@@ -33,4 +34,5 @@ __all__ = [
     "Results",
     "SearchlibError",
     "UntrustedIndexError",
+    "fields",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
@@ -35,6 +36,7 @@ from whoosh.writing import SegmentWriter
 import analyzers
 from searchlib import commits
 from searchlib.documents import Document
+from searchlib.fields import Field, declared, text_field
 from searchlib.postings import PostingTable, write_postings
 from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
 from searchlib.storage import SealedWriter, open_whoosh
@@ -125,6 +127,7 @@ class SegmentBuilder:
         self._postings = PostingTable(budget - budget // WORD_CACHE_SHARE, Path(path))
         self._count = 0
         self._chunks = 0
+        self._declared = declared(self._searcher.schema)
 
     def __enter__(self) -> SegmentBuilder:
         """Build within ``with``: on an error the segment is given up, and Python's cyclic
@@ -162,10 +165,14 @@ class SegmentBuilder:
             if indexed and self._stored_fingerprint(docnum) == fingerprint:
                 filed.append(Filed(document.id, UNCHANGED, "", True))
                 continue
-            values, texts = fields_of(document)
+            values, texts = fields_of(document, self._declared)
             if self._keeps_fingerprints:
                 values[FINGERPRINT] = fingerprint
             self._file(values, texts)
+            if document.fields:
+                self._file_declared(document.fields)
+            self._writer.perdocwriter.finish_doc()
+            self._writer.docnum += 1
             filed.append(Filed(document.id, self._count, values["lang"], indexed))
             self._count += 1
         return filed
@@ -192,8 +199,27 @@ class SegmentBuilder:
             perdoc.add_field(name, field, value if field.stored else None, length)
             if field.column_type and value is not None:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
-        perdoc.finish_doc()
-        writer.docnum += 1
+
+    def _file_declared(self, values: dict[str, object]) -> None:
+        """The values of a document's declared fields that are not text (checked already):
+        stored, found by their exact terms, and in a column if the field keeps one."""
+        writer = self._writer
+        for name, value in values.items():
+            declaration = self._declared[name]
+            if declaration.searchable:
+                continue  # filed with the document's text
+            field = writer.schema[name]
+            postings = {
+                term: (term, weight, encoded)
+                for item in declaration.terms(value)
+                for term, _, weight, encoded in field.index(item)
+            }
+            if postings:
+                self._postings.add(name, writer.docnum, 0, list(postings.values()))
+            writer.perdocwriter.add_field(name, field, value, 0)
+            column = declaration.column(value)
+            if column is not None:
+                writer.perdocwriter.add_column_value(name, field.column_type, column)
 
     def _stored_fingerprint(self, docnum: int) -> str | None:
         return None if self._fingerprints is None else decode(self._fingerprints[docnum])
@@ -378,9 +404,12 @@ def language_of(document: Document) -> str:
     return f"script {analyzers.detect.dominant_script((document.body or document.title)[:SCRIPT_SAMPLE])}"
 
 
-def fields_of(document: Document) -> tuple[dict[str, object], dict[str, Terms]]:
+def fields_of(
+    document: Document, declarations: Mapping[str, Field] | None = None
+) -> tuple[dict[str, object], dict[str, Terms]]:
     """A document as the index files it: the values Whoosh indexes or stores itself, and
-    the terms of the text fields (its own language's title and body, and the name keys)."""
+    the terms of the text fields (its own language's title, body and declared text fields,
+    and the name keys); its other declared fields are filed by ``_file_declared``."""
     lang = analyzers.registry.language_code(document.lang) if document.lang else None
     if not lang or lang == "xx":
         lang = analyzers.detect_language(f"{document.title}\n{document.body}")
@@ -397,11 +426,15 @@ def fields_of(document: Document) -> tuple[dict[str, object], dict[str, Terms]]:
         values["date"] = document.date
     if document.source is not None:
         values["source"] = document.source
-    texts: dict[str, Terms] = {
-        title_field(key): title_terms,
-        body_field(key): body_terms,
-        NAMES: title_names + body_names,
-    }
+    names = title_names + body_names
+    texts: dict[str, Terms] = {title_field(key): title_terms, body_field(key): body_terms}
+    for name, value in document.fields.items():
+        if declarations and declarations[name].searchable:
+            terms, more_names = analyzers.index_terms(value, lang)
+            texts[text_field(name, key)] = terms
+            values[name] = value
+            names += more_names
+    texts[NAMES] = names
     return values, texts
 
 
@@ -434,9 +467,16 @@ def content_digest(title: str, body: str, date: object, source: str | None) -> s
 
 def _fingerprint(document: Document) -> str:
     """A digest of everything indexed about a document, to tell an unchanged one."""
-    return _digest(
-        document.title, document.body, document.lang or "", str(document.date or ""), document.source or ""
-    )
+    parts = [
+        document.title,
+        document.body,
+        document.lang or "",
+        str(document.date or ""),
+        document.source or "",
+    ]
+    if document.fields:  # documents without declared fields keep the digests of 0.1
+        parts.append(json.dumps(document.fields, sort_keys=True, default=repr, ensure_ascii=False))
+    return _digest(*parts)
 
 
 def _digest(*parts: str) -> str:

@@ -17,16 +17,18 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import attrs
 
 import analyzers
-from searchlib import checking, paths
+from searchlib import checking, fields, filters, paths
 from searchlib.building import AddResult, content_digest
 from searchlib.documents import Document
-from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, SearchlibError, exists
-from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, load_paths, load_stream
+from searchlib.fields import Field
+from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, Results, SearchlibError, exists
+from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, Unrecognized, load_paths, load_stream
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -40,7 +42,7 @@ _EM = re.compile(r"<em>(.*?)</em>")
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_descending_sorts(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)
     except (SearchlibError, QueryError) as error:
@@ -126,6 +128,16 @@ def _parser() -> argparse.ArgumentParser:
         help=f"postings held in memory before spilling to disk, shared by the jobs (default: {MEMORY_MB})",
     )
     index.add_argument(
+        "--field",
+        action="append",
+        type=_field_argument,
+        default=[],
+        metavar="NAME:KIND",
+        help="declare a field that JSON keys of this name fill: NAME:text (^BOOST), keyword, "
+        "keyword+ (several values), int, float, date, bool or stored; keywords can be counted "
+        "(--facet) and numbers and dates sorted on (--sort). Repeat for more fields",
+    )
+    index.add_argument(
         "--dask",
         default=None,
         metavar="ADDRESS",
@@ -155,7 +167,33 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument(
         "--lang", type=_language, default=None, metavar="L", help="the query's language, if known"
     )
-    query.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    query.add_argument("--json", action="store_true", help='print a JSON object: {"total", "hits", "facets"}')
+    query.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="only documents whose FIELD is VALUE (tags=visa; lang=ru), in LOW..HIGH "
+        "(price=1..10, date=2024-01..; either end open); a FIELD given twice: any of its values",
+    )
+    query.add_argument(
+        "--sort",
+        action="append",
+        default=None,
+        metavar="[-]FIELD",
+        help="order by FIELD (date, title, a sortable field; -FIELD: descending) instead of relevance; "
+        "repeat for ties",
+    )
+    query.add_argument(
+        "--offset", type=_non_negative_int, default=0, metavar="N", help="skip the first N hits (paging)"
+    )
+    query.add_argument(
+        "--facet",
+        action="append",
+        default=None,
+        metavar="FIELD",
+        help="count the values of FIELD (lang, source, a keyword) over all matching documents",
+    )
     query.add_argument(
         "--timeout",
         type=_positive_float,
@@ -286,11 +324,13 @@ def run_index(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     skipped: list[Skipped] = []
     legacy: dict[str, str] = {}  # the id searchlib 0.1 gave a file → its content digest
+    unrecognized: list[Unrecognized] = []
     with (
         _dask_client(args.dask, args.dask_timeout) as client,
-        Index.open(path) if exists(path) else Index.create(path) as index,
+        _index_with_fields(path, dict(args.field)) as index,
     ):
-        documents = _remember_legacy_ids(_documents(_load(args), skipped), legacy, index)
+        items = _load(args, index.fields)
+        documents = _remember_legacy_ids(_documents(items, skipped, unrecognized), legacy, index)
         index.lock_timeout = args.lock_timeout
         index.memory_mb = args.memory_mb
         if client is not None:
@@ -302,6 +342,8 @@ def run_index(args: argparse.Namespace) -> int:
         stale = index.delete_copies(legacy)
     for problem in skipped:
         print(f"skipped {problem}", file=sys.stderr)
+    for notice in unrecognized:
+        print(f"searchlib: {notice} (declare them with --field NAME:KIND)", file=sys.stderr)
     languages = ", ".join(f"{lang} {n}" for lang, n in sorted(result.languages.items()))
     print(
         f"{path}: {result.added} added, {result.replaced} replaced, {result.unchanged} unchanged, "
@@ -344,15 +386,63 @@ def _progress_bar():
     return tqdm(desc="reading", unit=" docs", file=sys.stderr, leave=False)
 
 
-def _load(args: argparse.Namespace) -> Iterator[Document | Skipped]:
+def _load(
+    args: argparse.Namespace, declared: dict[str, Field]
+) -> Iterator[Document | Skipped | Unrecognized]:
     """The documents of the paths given, standard input for ``-``."""
     max_bytes = int(args.max_file_mb * 1e6)
     for path in args.paths:
         if str(path) == "-":
             suffix = ".jsonl" if args.format == "jsonl" else ".txt"
-            yield from load_stream(sys.stdin.buffer, suffix, "stdin", "-", max_bytes)
+            yield from load_stream(sys.stdin.buffer, suffix, "stdin", "-", max_bytes, declared)
         else:
-            yield from load_paths([path], max_bytes=max_bytes, hidden=args.hidden)
+            yield from load_paths([path], max_bytes=max_bytes, hidden=args.hidden, declared=declared)
+
+
+def _index_with_fields(path: Path, wanted: dict[str, Field]) -> Index:
+    """The index at ``path`` (made if missing) with the fields of ``--field`` declared: a new
+    one is added to an existing index, one declared otherwise already is an error."""
+    if not exists(path):
+        return Index.create(path, fields=wanted)
+    index = Index.open(path)
+    try:
+        for name, field in wanted.items():
+            have = index.fields.get(name)
+            if have is None:
+                index.add_field(name, field)
+            elif have != field:
+                raise SearchlibError(f"--field {name}: the index declares {name} as {have!r} already")
+    except BaseException:
+        index.close()
+        raise
+    return index
+
+
+FIELD_KINDS: dict[str, Callable[[], Field]] = {
+    "text": fields.Text,
+    "keyword": lambda: fields.Keyword(facet=True),
+    "keyword+": lambda: fields.Keyword(multiple=True, facet=True),
+    "int": lambda: fields.Numeric(int, sortable=True),
+    "float": lambda: fields.Numeric(float, sortable=True),
+    "date": lambda: fields.Date(sortable=True),
+    "bool": fields.Boolean,
+    "stored": fields.Stored,
+}
+
+
+def _field_argument(value: str) -> tuple[str, Field]:
+    """``--field tags:keyword+`` as (name, declaration); ``notes:text^2`` boosts a text field."""
+    name, _, kind = value.partition(":")
+    kind, _, boost = kind.strip().lower().partition("^")
+    if kind not in FIELD_KINDS or (boost and kind != "text"):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: write NAME:KIND with KIND one of {', '.join(FIELD_KINDS)} (text^2 boosts)"
+        )
+    try:
+        fields.check_name(name.strip(), ())
+        return name.strip(), fields.Text(boost=float(boost)) if boost else FIELD_KINDS[kind]()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _remember_legacy_ids(
@@ -386,6 +476,10 @@ def run_query(args: argparse.Namespace) -> int:
             lang=args.lang,
             cross_script=not args.no_cross_script,
             timeout_s=args.timeout,
+            filter=filters.from_arguments(args.filter, index.kinds()),
+            sort=args.sort,
+            offset=args.offset,
+            facets=args.facet,
         )
     for prefix in hits.truncated:
         print(
@@ -394,9 +488,10 @@ def run_query(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.json:
-        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False))
+        found = {"total": hits.total, "hits": [_hit_json(h) for h in hits], "facets": hits.facets}
+        print(json.dumps(found, ensure_ascii=False, default=_json_value))
     else:
-        _print_hits(hits, _bold(args.color))
+        _print_hits(hits, _bold(args.color), args.offset)
     return EXIT_OK if hits else EXIT_NOTHING_FOUND
 
 
@@ -409,7 +504,16 @@ def _hit_json(hit: Hit) -> dict[str, object]:
         "date": hit.date.isoformat() if hit.date else None,
         "source": hit.source,
         "snippet": hit.snippet,
+        "fields": hit.fields,
+        "highlights": hit.highlights,
     }
+
+
+def _json_value(value: object) -> object:
+    """Dates in declared fields as ISO 8601 text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _bold(color: str) -> tuple[str, str]:
@@ -498,6 +602,17 @@ def run_stats(args: argparse.Namespace) -> int:
 # -- helpers -----------------------------------------------------------------------
 
 
+def _descending_sorts(argv: Sequence[str]) -> list[str]:
+    """``--sort -date`` as ``--sort=-date``: argparse would take ``-date`` for an option."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] == "--sort" and arg.startswith("-") and arg[1:2].isalpha():
+            joined[-1] = f"--sort={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 def _open_for_reading(args: argparse.Namespace) -> Index:
     """The index to query. Before the user has indexed anything into the default index,
     that is the demo: the bundled seeds, indexed once into the cache directory, never
@@ -564,26 +679,56 @@ def _untrusted(info: os.stat_result) -> str | None:
     return None
 
 
-def _documents(items: Iterable[Document | Skipped], skipped: list[Skipped]) -> Iterator[Document]:
+def _documents(
+    items: Iterable[Document | Skipped | Unrecognized],
+    skipped: list[Skipped],
+    unrecognized: list[Unrecognized] | None = None,
+) -> Iterator[Document]:
     for item in items:
         if isinstance(item, Skipped):
             skipped.append(item)
+        elif isinstance(item, Unrecognized):
+            if unrecognized is not None:
+                unrecognized.append(item)
         else:
             yield item
 
 
-def _print_hits(hits: list[Hit], bold: tuple[str, str]) -> None:
+def _print_hits(hits: Results, bold: tuple[str, str], offset: int = 0) -> None:
     if not hits:
-        print("no documents found")
-        return
-    for rank, hit in enumerate(hits, start=1):
+        print(f"no documents found{f' past the first {offset}' if offset and hits.total else ''}")
+    else:
+        first, last = offset + 1, offset + len(hits)
+        shown = (f"{first}–{last}" if last > first else f"{first}") + " of " if len(hits) < hits.total else ""
+        print(f"{shown}{hits.total} document{'s' if hits.total != 1 else ''} found\n")
+    for rank, hit in enumerate(hits, start=offset + 1):
         title = _printable(hit.title)
         title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
         print(f"{rank}. {title}")
         date = f"  date={hit.date:%Y-%m-%d}" if hit.date else ""
         print(f"   {_printable(hit.id)}  lang={hit.lang}  score={hit.score:.3f}{date}")
-        print("   " + _plain(hit.snippet, *bold))
+        if hit.fields:
+            values = "  ".join(f"{name}={_shown(value)}" for name, value in hit.fields.items())
+            print(f"   {_printable(values)}")
+        if hit.snippet:
+            print("   " + _plain(hit.snippet, *bold))
+        for name, passage in hit.highlights.items():
+            print(f"   {name}: " + _plain(passage, *bold))
         print()
+    for name, counts in hits.facets.items():
+        values = ", ".join(f"{_shown(value)} {n}" for value, n in counts.items())
+        print(_printable(f"{name}: {values or '(none)'}"))
+
+
+def _shown(value: object) -> str:
+    """A field's value as a line of output shows it."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ",".join(map(_shown, value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _printable(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 import attrs
@@ -55,12 +56,19 @@ def to_language(value: object) -> str | None:
     return value.strip()
 
 
+def _field_values(value: object) -> dict[str, object]:
+    if not isinstance(value, Mapping) or not all(isinstance(name, str) for name in value):
+        raise TypeError(f"fields must map field names (str) to values, not {type(value).__name__}")
+    return dict(value)
+
+
 @attrs.define
 class Document:
     """A document to index. ``lang=None`` means: detect it from the text.
 
     ``date`` takes a datetime, a date or an ISO 8601 string and is kept as a naive
-    datetime in UTC; ``lang`` must be a language code.
+    datetime in UTC; ``lang`` must be a language code. ``fields`` holds the values of the
+    fields declared in the index (:mod:`searchlib.fields`), checked when it is added.
     """
 
     id: str = attrs.field(converter=_text)
@@ -69,6 +77,7 @@ class Document:
     lang: str | None = attrs.field(default=None, converter=to_language)
     date: datetime | None = attrs.field(default=None, converter=to_datetime)
     source: str | None = attrs.field(default=None)
+    fields: dict[str, object] = attrs.field(factory=dict, converter=_field_values)
 
     @id.validator
     def _id_not_empty(self, _attribute: attrs.Attribute, value: str) -> None:

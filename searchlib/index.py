@@ -15,19 +15,20 @@ import threading
 import weakref
 import zlib
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import attrs
 from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
+from whoosh.fields import Schema
 from whoosh.index import EmptyIndexError, LockError
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 import analyzers
-from searchlib import building, commits, matching, query, syntax, workers
+from searchlib import building, commits, facets, filters, matching, ordering, query, syntax, workers
 from searchlib import highlight as highlighting
 from searchlib.building import AddResult, Ledger
 from searchlib.documents import Document
@@ -38,8 +39,9 @@ from searchlib.errors import (
     SearchlibError,
     UntrustedIndexError,
 )
+from searchlib.fields import Field, FieldError, Text, check_values, declared, text_field
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
-from searchlib.schema import NAMES, body_field, build_schema, title_field
+from searchlib.schema import NAMES, body_field, build_schema, title_field, whoosh_fields_of
 from searchlib.storage import INDEX_NAME, DurableFileStorage, create_whoosh, open_whoosh
 
 # What Whoosh's readers raise on damaged bytes (a truncated file, a flipped length).
@@ -72,14 +74,26 @@ class Hit:
     snippet: str
     date: datetime | None = None
     source: str | None = None
+    # The document's declared fields (searchlib.fields) as stored, and snippets of its
+    # declared text fields where the query matched them.
+    fields: dict[str, object] = attrs.field(factory=dict, hash=False)
+    highlights: dict[str, str] = attrs.field(factory=dict, hash=False)
 
 
 class Results(list):
-    """The hits of a search, best first (a list of :class:`Hit`), and what its budget cut:
-    ``truncated`` names the prefixes (``a*``) that matched more terms than a query may
-    expand to, and were read as their most frequent ones (docs/usage.md, "Limits")."""
+    """One page of a search's hits, in order (a list of :class:`Hit`): ``total`` counts all
+    the documents that match, ``facets`` the values of the fields asked for over all of
+    them (``{"tags": {"visa": 3}}``), and ``truncated`` names the prefixes (``a*``) that
+    matched more terms than a query may expand to, and were read as their most frequent
+    ones (docs/usage.md, "Limits")."""
 
     truncated: tuple[str, ...] = ()
+    total: int = 0
+    facets: dict[str, dict[object, int]]
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.facets = {}
 
 
 class Index:
@@ -100,9 +114,11 @@ class Index:
     # -- lifecycle -----------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str]) -> Index:
-        """A new, empty index at ``path`` (a directory, made if missing and empty if present)."""
+    def create(cls, path: str | os.PathLike[str], fields: Mapping[str, Field] | None = None) -> Index:
+        """A new, empty index at ``path`` (a directory, made if missing and empty if present),
+        with the fields ``fields`` declares beside searchlib's own (:mod:`searchlib.fields`)."""
         path = Path(path)
+        schema = _schema_with(fields)
         if exists(path):
             raise SearchlibError(f"{path}: an index already exists here")
         if path.is_dir() and any(path.iterdir()):
@@ -112,7 +128,7 @@ class Index:
             )
         try:
             path.mkdir(parents=True, exist_ok=True)
-            whoosh = create_whoosh(path, build_schema())
+            whoosh = create_whoosh(path, schema)
         except OSError as error:
             raise SearchlibError(f"{path}: cannot create an index ({error.strerror or error})") from None
         return cls(path, whoosh)
@@ -177,6 +193,31 @@ class Index:
                 "`searchlib check` names the damaged file"
             ) from None
 
+    @property
+    def fields(self) -> dict[str, Field]:
+        """The fields declared in this index, by name (none in an index made by 0.1)."""
+        with self._reading():
+            return dict(self._snapshot().declared)
+
+    def kinds(self) -> dict[str, str]:
+        """Each field a query can name (``name:value``, ``filter=``), with its kind: text,
+        keyword, numeric, date, boolean or lang."""
+        with self._reading():
+            return self._snapshot().kinds()
+
+    def add_field(self, name: str, field: Field) -> None:
+        """Declare a field in an existing index, in one commit. Documents already indexed do
+        not have it (re-add them to give them values)."""
+        if not isinstance(field, Field):
+            raise FieldError(f"add_field({name!r}, ...): expected a field of searchlib.fields, not {field!r}")
+        with self._writer() as writer:
+            try:
+                made = whoosh_fields_of(writer.schema, name, field)
+            except ValueError as error:
+                raise FieldError(str(error)) from None
+            for whoosh_name, whoosh_field in made.items():
+                writer.add_field(whoosh_name, whoosh_field)
+
     # -- writing -------------------------------------------------------------------
 
     def add(self, documents: Iterable[Document], jobs: int = 1) -> AddResult:
@@ -191,7 +232,8 @@ class Index:
         """
         if jobs < 1:
             raise SearchlibError(f"jobs must be at least 1, not {jobs}")
-        return self.build(lambda ledger: workers.build(self.path, documents, jobs, self.memory_mb, ledger))
+        checked = _checked(documents, self.fields)
+        return self.build(lambda ledger: workers.build(self.path, checked, jobs, self.memory_mb, ledger))
 
     def build(self, build_segments: Callable[[Ledger], dict[Hashable, Segment | None]]) -> AddResult:
         """Commit the segments that ``build_segments`` makes, holding the write lock meanwhile.
@@ -290,55 +332,71 @@ class Index:
         highlight: bool = True,
         cross_script: bool = True,
         timeout_s: float | None = None,
+        filter: Mapping[str, object] | None = None,
+        sort: str | Iterable[str] | None = None,
+        offset: int = 0,
+        facets: str | Iterable[str] | None = None,
     ) -> Results:
-        """The ``limit`` best documents for ``text``; ``lang=None``: its language is unknown.
+        """The page of hits for ``text`` from ``offset`` on, at most ``limit``; ``lang=None``:
+        its language is unknown.
 
         ``text`` is in the query language of docs/usage.md (words, phrases, AND/OR/NOT,
-        field filters). The hits are exactly the first ``limit`` of the whole ranking:
-        by score, then date (newest first), then id. ``cross_script`` also matches names
-        written in other scripts (``АСЕАН`` finds ``ASEAN`` and ``آسيان``), weighted
-        below matches in the query's own language. ``highlight=False`` leaves snippets
-        empty, for callers that only need the ranking. ``timeout_s`` bounds the time the
-        search may take; past it, it raises :class:`searchlib.QueryError` (no partial answer:
-        a partial ranking would be silently wrong). Every query's work is bounded anyway
-        (docs/usage.md, "Limits").
+        field filters such as ``tags:visa`` or ``price:[1 TO 10]``). ``filter`` restricts the
+        same way (:mod:`searchlib.filters`: a value equals, a list is any of, a tuple an
+        inclusive range); an empty ``text`` with a filter lists the filtered documents.
+        Hits come by score, then date (newest first), then id, or by the fields ``sort``
+        names (``"-price"``, ``["-date", "title"]``; documents missing a value last); either
+        way they are exactly that slice of the whole order. ``facets`` counts the values of
+        the fields it names over all matching documents (``Results.facets``);
+        ``Results.total`` counts those documents.
+
+        ``cross_script`` also matches names written in other scripts (``АСЕАН`` finds
+        ``ASEAN`` and ``آسيان``), weighted below matches in the query's own language.
+        ``highlight=False`` leaves snippets empty, for callers that only need the ranking.
+        ``timeout_s`` bounds the time the search may take; past it, it raises
+        :class:`searchlib.QueryError` (no partial answer: a partial ranking would be
+        silently wrong). Every query's work is bounded anyway (docs/usage.md, "Limits").
         Raises :class:`searchlib.QueryError` for a query that cannot be run, and
         :class:`searchlib.UntrustedIndexError` if a hit's stored fields name code.
         """
-        if limit < 1:
-            raise query.QueryError(f"limit must be at least 1, not {limit}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise query.QueryError(f"limit must be a whole number ≥ 1, not {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise query.QueryError(f"offset must be a whole number ≥ 0, not {offset!r}")
         if timeout_s is not None and not timeout_s > 0:
             raise query.QueryError(f"timeout_s must be a number of seconds > 0, not {timeout_s}")
+        request = _Request(
+            text, limit, lang, highlight, cross_script, timeout_s, filter, sort, offset, facets
+        )
         try:
             with self._reading():
-                return self._search(text, limit, lang, highlight, cross_script, timeout_s)
+                return self._search(request)
         except UntrustedIndexError as error:
             raise UntrustedIndexError(f"{self.path}: {error}") from None
 
-    def _search(
-        self,
-        text: str,
-        limit: int,
-        lang: str | None,
-        highlight: bool,
-        cross_script: bool,
-        timeout_s: float | None,
-    ) -> Results:
-        budget = matching.Budget(timeout_s=timeout_s)
-        node = query.parse(text)
-        if node is None:
+    def _search(self, request: _Request) -> Results:
+        budget = matching.Budget(timeout_s=request.timeout_s)
+        snapshot = self._snapshot()
+        searcher, documents, declared_fields = snapshot.searcher, snapshot.documents, snapshot.declared
+        kinds = snapshot.kinds()
+        node = query.parse(request.text, kinds)
+        restrictions = filters.filter_nodes(request.filter, kinds)
+        sort_keys = ordering.sort_keys(request.sort, declared_fields)
+        facet_names = facets.facet_names(request.facets, declared_fields)
+        if node is None and not restrictions:
             return Results()
+        if restrictions:
+            parts = ([node] if node is not None else []) + restrictions
+            node = parts[0] if len(parts) == 1 else syntax.And(tuple(parts))
         leaves = syntax.text_leaves(node)
         if len(leaves) > query.MAX_QUERY_WORDS:
             raise query.QueryError(f"the query has more than {query.MAX_QUERY_WORDS} words")
-        snapshot = self._snapshot()
-        searcher, documents = snapshot.searcher, snapshot.documents
         languages = list(documents.languages)
-        weights = query.language_weights(node, languages, lang, self.ranking)
+        weights = query.language_weights(node, languages, request.lang, self.ranking)
         read_codes = [code for code in languages if analyzers.canonical(code) in weights]
         name_keys = None
         if (
-            cross_script
+            request.cross_script
             and NAMES in searcher.schema
             and self.ranking.names_weight > 0
             and len(read_codes) < len(languages)
@@ -353,15 +411,18 @@ class Index:
             else frozenset()
         )
         readings: dict[syntax.Words, query.Reading] = {}
+        text_fields = snapshot.text_fields()
 
         def reading(leaf: syntax.Words) -> query.Reading:
             if leaf not in readings:
-                readings[leaf] = query.read(leaf, weights, self.ranking, name_keys)
+                readings[leaf] = query.read(leaf, weights, self.ranking, name_keys, text_fields)
             return readings[leaf]
 
         names_scale = self._names_scale(leaves, reading, searcher) if name_keys else 0.0
         budget.prefixes = sum(
-            len(weights) * (1 if leaf.field else 2) for leaf in leaves if leaf.kind == "prefix"
+            len(weights) * (1 if leaf.field else 2 + len(text_fields))
+            for leaf in leaves
+            if leaf.kind == "prefix"
         )
 
         def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
@@ -371,17 +432,23 @@ class Index:
         marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings])
         hits = Results()
         hits.truncated = tuple(dict.fromkeys(budget.truncated))
-        for score, docnum in matching.ranked(scores, limit, documents):
+        hits.total = len(scores)
+        hits.facets = facets.count(facet_names, scores.keys(), documents, declared_fields)
+        page = ordering.ordered(scores, request.offset, request.limit, documents, sort_keys, declared_fields)
+        for score, docnum in page:
             stored = searcher.stored_fields(docnum)
+            own = {name: stored[name] for name in declared_fields if name in stored}
             hits.append(
                 Hit(
                     id=stored["id"],
                     score=round(score, matching.SCORE_DIGITS),
                     title=stored.get("title", ""),
                     lang=stored["lang"],
-                    snippet=marked.snippet(stored) if highlight else "",
+                    snippet=marked.snippet(stored) if request.highlight else "",
                     date=stored.get("date"),
                     source=stored.get("source"),
+                    fields=own,
+                    highlights=marked.highlights(stored, text_fields) if request.highlight else {},
                 )
             )
         return hits
@@ -424,9 +491,13 @@ class Index:
         searcher = self._whoosh.searcher(weighting=weighting)
         documents = matching.Documents(searcher)
         counts = {code: len(docs) for code, docs in documents.languages.items()}
-        weighting.field_docs = _field_docs(counts)
+        fields = declared(searcher.schema)
+        text_names = [name for name, field in fields.items() if isinstance(field, Text)]
+        weighting.field_docs = _field_docs(counts, text_names)
         weighting.statistics = documents
-        fresh = self._threads.snapshot = _Snapshot(searcher, counts, self._ranking_generation, documents)
+        fresh = self._threads.snapshot = _Snapshot(
+            searcher, counts, self._ranking_generation, documents, fields
+        )
         with self._lock:
             if current is not None:
                 self._snapshots.discard(current)
@@ -455,12 +526,38 @@ class Index:
         }
 
 
+@attrs.frozen
+class _Request:
+    """One search's arguments, as :meth:`Index.search` takes them."""
+
+    text: str
+    limit: int
+    lang: str | None
+    highlight: bool
+    cross_script: bool
+    timeout_s: float | None
+    filter: Mapping[str, object] | None
+    sort: str | Iterable[str] | None
+    offset: int
+    facets: str | Iterable[str] | None
+
+
 @attrs.frozen(eq=False)
 class _Snapshot:
     searcher: Searcher
     language_counts: dict[str, int]
     generation: int  # of the ranking it scores with
     documents: matching.Documents
+    declared: dict[str, Field]  # the fields declared in its schema
+
+    def kinds(self) -> dict[str, str]:
+        """What ``name:value`` means for each field a query can name."""
+        kinds = dict(syntax.BUILTIN_KINDS)
+        kinds.update((name, field.kind) for name, field in self.declared.items() if field.kind != "stored")
+        return kinds
+
+    def text_fields(self) -> dict[str, float]:
+        return {name: field.boost for name, field in self.declared.items() if isinstance(field, Text)}
 
 
 class _Writer:
@@ -522,9 +619,19 @@ class _MarkedTerms:
                 self._terms.setdefault(key, set()).update(terms)
         self._name_keys = {term.text for reading in readings for term in reading.names}
 
-    def snippet(self, stored: dict) -> str:
+    def snippet(self, stored: dict, field: str = "body") -> str:
         terms = self._terms.get(analyzers.canonical(stored["lang"]), set())
-        return highlighting.snippet(stored.get("body", ""), stored["lang"], terms, self._name_keys)
+        return highlighting.snippet(stored.get(field, ""), stored["lang"], terms, self._name_keys)
+
+    def highlights(self, stored: dict, text_fields: Iterable[str]) -> dict[str, str]:
+        """Snippets of the declared text fields where a term of the query is marked."""
+        found = {}
+        for name in text_fields:
+            if isinstance(stored.get(name), str):
+                passage = self.snippet(stored, name)
+                if highlighting.OPEN in passage:
+                    found[name] = passage
+        return found
 
 
 def exists(path: Path) -> bool:
@@ -547,7 +654,7 @@ def exists(path: Path) -> bool:
     return found
 
 
-def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:
+def _field_docs(language_counts: dict[str, int], text_names: Iterable[str] = ()) -> dict[str, int]:
     """Documents per language field, from the documents per language code."""
     per_key: Counter[str] = Counter()
     for code, docs in language_counts.items():
@@ -555,7 +662,33 @@ def _field_docs(language_counts: dict[str, int]) -> dict[str, int]:
     counts = {NAMES: sum(per_key.values())}
     for key, docs in per_key.items():
         counts[title_field(key)] = counts[body_field(key)] = docs
+        for name in text_names:
+            counts[text_field(name, key)] = docs
     return counts
+
+
+def _schema_with(fields: Mapping[str, Field] | None) -> Schema:
+    """searchlib's schema with ``fields`` declared, or a :class:`FieldError` saying what is wrong."""
+    if fields is not None and not isinstance(fields, Mapping):
+        raise FieldError(f"fields must map names to fields of searchlib.fields, not {type(fields).__name__}")
+    for name, field in (fields or {}).items():
+        if not isinstance(field, Field):
+            raise FieldError(
+                f"field {name!r}: expected a field of searchlib.fields (Keyword(), ...), not {field!r}"
+            )
+    try:
+        return build_schema(fields)
+    except ValueError as error:
+        raise FieldError(str(error)) from None
+
+
+def _checked(documents: Iterable[Document], declarations: Mapping[str, Field]) -> Iterator[Document]:
+    """``documents`` with their declared fields' values checked and normalized (a keyword
+    list without repeats, an ISO date as a datetime); the first bad one raises."""
+    for document in documents:
+        if document.fields:
+            document = attrs.evolve(document, fields=check_values(declarations, document.fields, document.id))
+        yield document
 
 
 __all__ = ["AddResult", "Hit", "Index", "IndexLockedError", "IndexNotFoundError", "Results", "SearchlibError"]

@@ -10,7 +10,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import attrs
 
 from searchlib.documents import Document, to_datetime
+from searchlib.fields import Field, check_values
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -29,8 +30,23 @@ _SOURCE_LINE = re.compile(
     r"^\s*(?:Kilde|Source|Quelle|Fuente|Источник|مصدر|المصدر)\s*[:：]?\s*(\S*)\s*$",
     re.IGNORECASE,
 )
+RECORD_KEYS = frozenset({"id", "title", "body", "text", "lang", "date", "source"})
+NO_FIELDS: Mapping[str, Field] = {}
+MAX_UNKNOWN_KEYS = 100  # reported per file, at most: a file of random keys cannot fill memory
 _URL = re.compile(r"https?://\S+")
 _WORDLIKE = re.compile(r"[^\W_]")
+
+
+@attrs.frozen
+class Unrecognized:
+    """Keys of a file's records that are neither searchlib's nor a declared field's: not
+    indexed, and reported once per file."""
+
+    path: str
+    keys: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.path}: keys that are not fields of the index, not indexed: {', '.join(self.keys)}"
 
 
 @attrs.frozen
@@ -45,37 +61,47 @@ class Skipped:
 
 
 def load_paths(
-    paths: Iterable[str | os.PathLike[str]], max_bytes: int = MAX_FILE_BYTES, hidden: bool = False
-) -> Iterator[Document | Skipped]:
+    paths: Iterable[str | os.PathLike[str]],
+    max_bytes: int = MAX_FILE_BYTES,
+    hidden: bool = False,
+    declared: Mapping[str, Field] = NO_FIELDS,
+) -> Iterator[Document | Skipped | Unrecognized]:
     """Documents from files and directories (recursively), with what had to be skipped.
 
     A directory walk reads the files whose suffix says what they hold (:data:`SUFFIXES`)
     and passes over hidden files and directories (``.name``) unless ``hidden``; a file
     named explicitly is always read, by its suffix (JSONL, JSON, else text). A file over
-    ``max_bytes`` is skipped with a message rather than held in memory whole.
+    ``max_bytes`` is skipped with a message rather than held in memory whole. JSON keys
+    that name a field of ``declared`` fill it (a bad value skips the record, saying why);
+    other keys are reported once per file (:class:`Unrecognized`).
     """
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            yield from _load_directory(path, max_bytes, hidden)
+            yield from _load_directory(path, max_bytes, hidden, declared)
         elif not path.exists():
             yield Skipped(str(path), "no such file or directory")
         else:
-            yield from load_file(path, max_bytes, path.name)
+            yield from load_file(path, max_bytes, path.name, declared)
 
 
-def _load_directory(root: Path, max_bytes: int, hidden: bool) -> Iterator[Document | Skipped]:
+def _load_directory(
+    root: Path, max_bytes: int, hidden: bool, declared: Mapping[str, Field]
+) -> Iterator[Document | Skipped | Unrecognized]:
     for directory, subdirs, files in os.walk(root, onerror=None, followlinks=False):
         subdirs[:] = sorted(d for d in subdirs if hidden or not d.startswith("."))
         for name in sorted(files):
             path = Path(directory, name)
             if path.suffix.lower() in SUFFIXES and (hidden or not name.startswith(".")):
-                yield from load_file(path, max_bytes, path.relative_to(root).as_posix())
+                yield from load_file(path, max_bytes, path.relative_to(root).as_posix(), declared)
 
 
 def load_file(
-    path: Path, max_bytes: int = MAX_FILE_BYTES, doc_id: str | None = None
-) -> Iterator[Document | Skipped]:
+    path: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    doc_id: str | None = None,
+    declared: Mapping[str, Field] = NO_FIELDS,
+) -> Iterator[Document | Skipped | Unrecognized]:
     """The documents of one file, read by its suffix: JSONL, JSON, or else text.
 
     A text file is one document, whose id is ``doc_id``: its path relative to the
@@ -90,39 +116,50 @@ def load_file(
             )
             return
         with path.open("rb") as stream:  # bounded again: a pipe or a growing file has no size
-            yield from load_stream(stream, path.suffix.lower(), doc_id or path.name, str(path), max_bytes)
+            yield from load_stream(
+                stream, path.suffix.lower(), doc_id or path.name, str(path), max_bytes, declared
+            )
     except OSError as error:
         yield Skipped(str(path), error.strerror or str(error))
 
 
 def load_stream(
-    stream: BinaryIO, suffix: str, doc_id: str, origin: str, max_bytes: int = MAX_FILE_BYTES
-) -> Iterator[Document | Skipped]:
+    stream: BinaryIO,
+    suffix: str,
+    doc_id: str,
+    origin: str,
+    max_bytes: int = MAX_FILE_BYTES,
+    declared: Mapping[str, Field] = NO_FIELDS,
+) -> Iterator[Document | Skipped | Unrecognized]:
     """The documents of a stream (standard input, a pipe), read as ``suffix`` says: JSONL a
     line at a time, each line (a document) of at most ``max_bytes``, however long the
     stream; anything else whole, if it holds at most ``max_bytes``."""
     if suffix in JSONL_SUFFIXES:
-        yield from stream_jsonl(stream, origin, max_bytes)
+        yield from stream_jsonl(stream, origin, max_bytes, declared)
         return
     raw = stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
         yield Skipped(origin, f"over the {max_bytes / 1e6:g} MB limit (--max-file-mb)")
         return
-    yield from parse_bytes(raw, suffix, doc_id, origin)
+    yield from parse_bytes(raw, suffix, doc_id, origin, declared)
 
 
-def parse_bytes(raw: bytes, suffix: str, doc_id: str, origin: str) -> Iterator[Document | Skipped]:
+def parse_bytes(
+    raw: bytes, suffix: str, doc_id: str, origin: str, declared: Mapping[str, Field] = NO_FIELDS
+) -> Iterator[Document | Skipped | Unrecognized]:
     """The documents of a file's bytes, read as its suffix says (``.json``, else text)."""
     text = _decode(raw)
     if text is None:
         yield Skipped(origin, "not UTF-8 text (binary, or another encoding)")
     elif suffix in JSON_SUFFIXES:
-        yield from parse_json(text, origin)
+        yield from parse_json(text, origin, declared)
     else:
         yield parse_txt(text, doc_id, origin)
 
 
-def parse_json(text: str, origin: str) -> Iterator[Document | Skipped]:
+def parse_json(
+    text: str, origin: str, declared: Mapping[str, Field] = NO_FIELDS
+) -> Iterator[Document | Skipped | Unrecognized]:
     """A JSON file: one document object, or an array of them (as JSONL has one a line)."""
     try:
         value = json.loads(text)
@@ -130,8 +167,12 @@ def parse_json(text: str, origin: str) -> Iterator[Document | Skipped]:
         yield Skipped(origin, f"not valid JSON ({error.msg}, line {error.lineno})")
         return
     records = value if isinstance(value, list) else [value]
+    unknown: set[str] = set()
     for number, record in enumerate(records, start=1):
-        yield from _record_document(record, f"{origin}[{number}]" if isinstance(value, list) else origin)
+        where = f"{origin}[{number}]" if isinstance(value, list) else origin
+        yield from _record_document(record, where, declared, unknown)
+    if unknown:
+        yield Unrecognized(origin, tuple(sorted(unknown)))
 
 
 def _decode(raw: bytes) -> str | None:
@@ -179,8 +220,8 @@ def parse_txt(text: str, doc_id: str, origin: str = "") -> Document | Skipped:
 
 
 def stream_jsonl(
-    stream: BinaryIO, origin: str, max_bytes: int = MAX_FILE_BYTES
-) -> Iterator[Document | Skipped]:
+    stream: BinaryIO, origin: str, max_bytes: int = MAX_FILE_BYTES, declared: Mapping[str, Field] = NO_FIELDS
+) -> Iterator[Document | Skipped | Unrecognized]:
     """The documents of a JSONL stream, read a line at a time: memory holds one line, never
     the file. UTF-8 (a BOM allowed) or UTF-16 with a BOM; a line over ``max_bytes`` is
     skipped (and read past, not held), as is one with NUL bytes."""
@@ -189,6 +230,7 @@ def stream_jsonl(
     text = io.TextIOWrapper(_Prefixed(head, stream), encoding=encoding, errors="strict", newline="")
     limit = max(1, max_bytes // (2 if encoding == "utf-16" else 1))  # characters for bytes, at most
     number = 0
+    unknown: set[str] = set()
     try:
         while line := text.readline(limit + 1):
             number += 1
@@ -204,12 +246,14 @@ def stream_jsonl(
             if "\x00" in line:
                 yield Skipped(where, "not text (NUL bytes: binary?); the rest of the file is skipped")
                 return
-            yield from _jsonl_line(line, where)
+            yield from _jsonl_line(line, where, declared, unknown)
     except UnicodeDecodeError:
         yield Skipped(
             f"{origin}:{number + 1}",
             "not UTF-8 text (binary, or another encoding); the rest of the file is skipped",
         )
+    if unknown:
+        yield Unrecognized(origin, tuple(sorted(unknown)))
 
 
 class _Prefixed(io.RawIOBase):
@@ -233,7 +277,9 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _jsonl_line(line: str, where: str) -> Iterator[Document | Skipped]:
+def _jsonl_line(
+    line: str, where: str, declared: Mapping[str, Field], unknown: set[str]
+) -> Iterator[Document | Skipped]:
     if not line.strip():
         return
     try:
@@ -241,20 +287,24 @@ def _jsonl_line(line: str, where: str) -> Iterator[Document | Skipped]:
     except json.JSONDecodeError as error:
         yield Skipped(where, f"not valid JSON ({error.msg})")
         return
-    yield from _record_document(record, where)
+    yield from _record_document(record, where, declared, unknown)
 
 
-def _record_document(record: object, where: str) -> Iterator[Document | Skipped]:
+def _record_document(
+    record: object, where: str, declared: Mapping[str, Field], unknown: set[str]
+) -> Iterator[Document | Skipped]:
     if not isinstance(record, dict):
         yield Skipped(where, "not a JSON object")
         return
+    if len(unknown) < MAX_UNKNOWN_KEYS:
+        unknown.update(key for key in record if key not in RECORD_KEYS and key not in declared)
     try:
-        yield _document_from_record(record)
+        yield _document_from_record(record, declared)
     except (KeyError, TypeError, ValueError) as error:
         yield Skipped(where, str(error.args[0]) if error.args else type(error).__name__)
 
 
-def _document_from_record(record: dict) -> Document:
+def _document_from_record(record: dict, declared: Mapping[str, Field] = NO_FIELDS) -> Document:
     if "id" not in record:
         raise KeyError("missing 'id'")
     doc_id = record["id"]
@@ -274,6 +324,7 @@ def _document_from_record(record: dict) -> Document:
         lang=record.get("lang"),
         date=date,
         source=record.get("source"),
+        fields=check_values(declared, {k: v for k, v in record.items() if k in declared}, doc_id),
     )
 
 

@@ -12,9 +12,8 @@ whole ranking, in one total order: score, then date (newest first), then id.
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime
 from functools import cached_property
 from heapq import nlargest
 from itertools import islice
@@ -65,7 +64,10 @@ class Documents:
         self.searcher = searcher
         self._languages: dict[str, frozenset[int]] | None = None
         self._keys: dict[int, tuple[float, str]] = {}
-        self._dated: dict[str, tuple[list[datetime], list[int]]] = {}
+        self._valued: dict[str, tuple[list, list[int]]] = {}
+        self._columns: dict[str, list] = {}
+        self._exact: dict[str, dict[object, frozenset[int]]] = {}
+        self._stored: dict[tuple[int, str], object] = {}
         self._date_of: dict[int, float] | None = None
         self._frequencies: dict[tuple[str, str], int] = {}
         self._lengths: dict[str, int] = {}
@@ -102,7 +104,7 @@ class Documents:
     def field_length(self, fieldname: str) -> int:
         """The summed lengths of the field in live documents, as stored per document."""
         if fieldname not in self._lengths:
-            key = fieldname.partition("_")[2]  # title_ru, body_ru → ru; names → every language
+            key = fieldname.rpartition("_")[2]  # title_ru, notes_ru → ru; names → every language
             codes = [code for code in self.languages if not key or canonical(code) == key]
             length = self.searcher.reader().doc_field_length
             self._lengths[fieldname] = sum(  # None: the field is empty in that document
@@ -110,42 +112,97 @@ class Documents:
             )
         return self._lengths[fieldname]
 
-    def matching(self, node: syntax.Match | syntax.Period) -> frozenset[int]:
+    def matching(self, node: syntax.Node) -> frozenset[int]:
         """The documents a filter admits."""
+        if isinstance(node, syntax.OneOf):
+            return frozenset().union(*(self.matching(syntax.Match(node.field, v)) for v in node.values))
         if isinstance(node, syntax.Match) and node.field == "lang":
             return self.languages.get(node.value, frozenset())
         if node.field not in self.searcher.schema:
             return frozenset()
         if isinstance(node, syntax.Match):
             return frozenset(q.Term(node.field, node.value).docs(self.searcher))
-        dates, docnums = self.dated(node.field)
-        low = 0 if node.start is None else bisect_left(dates, node.start)
-        high = len(dates) if node.end is None else bisect_left(dates, node.end)
+        values, docnums = self.valued(node.field)
+        if isinstance(node, syntax.Range):
+            low = (
+                0
+                if node.low is None
+                else (bisect_left if node.include_low else bisect_right)(values, node.low)
+            )
+            high = (
+                len(values)
+                if node.high is None
+                else (bisect_right if node.include_high else bisect_left)(values, node.high)
+            )
+        else:
+            low = 0 if node.start is None else bisect_left(values, node.start)
+            high = len(values) if node.end is None else bisect_left(values, node.end)
         return frozenset(docnums[low:high])
 
-    def dated(self, field: str) -> tuple[list[datetime], list[int]]:
-        """The dates of ``field`` in order, and the documents that have them, read once from
-        its full-precision terms: Whoosh's own range query unites its trie terms' postings
-        through nested binary matchers, a second per range on ten thousand documents."""
-        if field not in self._dated:
+    def valued(self, field: str) -> tuple[list, list[int]]:
+        """The values of a number or date ``field`` in order, and the documents that have
+        them, read once from its full-precision terms: Whoosh's own range query unites its
+        trie terms' postings through nested binary matchers, a second per range on ten
+        thousand documents."""
+        if field not in self._valued:
             reader, schema = self.searcher.reader(), self.searcher.schema[field]
             pairs = sorted(
                 (schema.from_bytes(term), docnum)
                 for term in schema.sortable_terms(reader, field)
                 for docnum in reader.postings(field, term).all_ids()
             )
-            self._dated[field] = ([date for date, _ in pairs], [docnum for _, docnum in pairs])
-        return self._dated[field]
+            self._valued[field] = ([value for value, _ in pairs], [docnum for _, docnum in pairs])
+        return self._valued[field]
+
+    def column(self, field: str) -> list:
+        """Each document's raw value in ``field``'s column (its segments' default where it has
+        none), by document number: read once per snapshot, for facets and sorting."""
+        if field not in self._columns:
+            column_type = self.searcher.schema[field].column_type
+            default = column_type.default_value()
+            values: list = []
+            for reader, _ in self.searcher.reader().leaf_readers():
+                if reader.has_column(field):
+                    values.extend(reader.column_reader(field, translate=False))
+                else:
+                    values.extend([default] * reader.doc_count_all())
+            self._columns[field] = values
+        return self._columns[field]
+
+    def exact_values(self, field: str) -> dict[object, frozenset[int]]:
+        """Each term of an exact field (a keyword, true/false) with the live documents that
+        hold it: facets of fields that keep no column."""
+        if field not in self._exact:
+            reader, schema = self.searcher.reader(), self.searcher.schema[field]
+            found = {}
+            if field in reader.indexed_field_names():
+                for term in reader.lexicon(field):
+                    docs = frozenset(reader.postings(field, term).all_ids())
+                    if docs:
+                        found[schema.from_bytes(term)] = docs
+            self._exact[field] = found
+        return self._exact[field]
+
+    def stored(self, docnum: int, field: str) -> object:
+        """A document's stored ``field`` (sorting by title), read once per snapshot."""
+        key = (docnum, field)
+        if key not in self._stored:
+            self._stored[key] = self.searcher.stored_fields(docnum).get(field)
+        return self._stored[key]
+
+    def date_key(self, docnum: int) -> float:
+        """Minus the date's timestamp, or +inf if undated: newest first."""
+        if self._date_of is None:
+            dates, numbers = self.valued("date") if "date" in self.searcher.schema else ([], [])
+            self._date_of = dict(zip(numbers, (-date.timestamp() for date in dates), strict=True))
+        return self._date_of.get(docnum, float("inf"))
 
     def order_keys(self, docnums: Iterable[int]) -> dict[int, tuple[float, str]]:
         """(minus the date's timestamp, or +inf if undated; id) per document: ties order."""
-        if self._date_of is None:
-            dates, numbers = self.dated("date") if "date" in self.searcher.schema else ([], [])
-            self._date_of = dict(zip(numbers, (-date.timestamp() for date in dates), strict=True))
-        stored, date_of = self.searcher.stored_fields, self._date_of
+        stored = self.searcher.stored_fields
         for docnum in docnums:
             if docnum not in self._keys:
-                self._keys[docnum] = (date_of.get(docnum, float("inf")), stored(docnum)["id"])
+                self._keys[docnum] = (self.date_key(docnum), stored(docnum)["id"])
         return self._keys
 
 
@@ -171,7 +228,7 @@ def _evaluate(node, documents, leaf_scores, once) -> Scores | None:
     leaves the clauses around it as they are."""
     if isinstance(node, syntax.Words):
         return leaf_scores(node)
-    if isinstance(node, (syntax.Match, syntax.Period)):
+    if isinstance(node, syntax.FILTERS):
         return dict.fromkeys(documents.matching(node), 0.0)
     if isinstance(node, syntax.Not):
         return _conjunction([], [node.item], documents, leaf_scores, once)
@@ -296,18 +353,3 @@ def _prefix_docs(searcher: Searcher, prefix: q.Prefix, budget: Budget) -> set[in
         docs.update(reader.postings(prefix.fieldname, term).all_ids())
         budget.check()
     return docs
-
-
-def ranked(scores: Scores, limit: int, documents: Documents) -> list[tuple[float, int]]:
-    """The first ``limit`` (score, docnum) of the whole ranking: by score (to 6 decimals),
-    then newest date, then id; documents tied with the last are all weighed for its place."""
-    if len(scores) > limit:
-        floor = round(nlargest(limit, scores.values())[-1], SCORE_DIGITS)
-        candidates = [
-            (docnum, score) for docnum, score in scores.items() if round(score, SCORE_DIGITS) >= floor
-        ]
-    else:
-        candidates = list(scores.items())
-    keys = documents.order_keys(docnum for docnum, _ in candidates)
-    candidates.sort(key=lambda pair: (-round(pair[1], SCORE_DIGITS), keys[pair[0]]))
-    return [(score, docnum) for docnum, score in candidates[:limit]]

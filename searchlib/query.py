@@ -19,6 +19,7 @@ from whoosh import query as q
 import analyzers
 from analyzers.names import query_name_keys
 from searchlib import syntax
+from searchlib.fields import text_field
 from searchlib.ranking import DEFAULT_RANKING, Ranking
 from searchlib.schema import NAMES, body_field, title_field
 from searchlib.syntax import QueryError
@@ -29,16 +30,19 @@ COMMON_WORDS_FALLBACK = "en"
 __all__ = ["MAX_QUERY_WORDS", "QueryError", "Reading", "language_weights", "parse", "read"]
 
 
-def parse(text: str) -> syntax.Node | None:
-    """The user's query as a tree of words, operators and filters (no language yet)."""
+def parse(text: str, fields: Mapping[str, str] = syntax.BUILTIN_KINDS) -> syntax.Node | None:
+    """The user's query as a tree of words, operators and filters (no language yet);
+    ``fields`` are the index's fields with their kinds (:func:`searchlib.syntax.parse`)."""
+    if not isinstance(text, str):
+        raise QueryError(f"the query must be text, not {type(text).__name__}")
     if len(text.split()) > MAX_QUERY_WORDS:
         raise QueryError(f"the query has more than {MAX_QUERY_WORDS} words")
-    return syntax.parse(text)
+    return syntax.parse(text, fields)
 
 
 def query_words(node: syntax.Node | None) -> str:
     """Every word the query holds (negated ones too), for language identification."""
-    if node is None or isinstance(node, (syntax.Match, syntax.Period)):
+    if node is None or isinstance(node, syntax.FILTERS):
         return ""
     if isinstance(node, syntax.Words):
         return node.text
@@ -100,13 +104,17 @@ def read(
     weights: Mapping[str, float],
     ranking: Ranking = DEFAULT_RANKING,
     name_keys: Callable[[syntax.Words], list[str]] | None = None,
+    text_fields: Mapping[str, float] | None = None,
 ) -> Reading:
-    """``leaf`` read in each language of ``weights``; ``name_keys`` gives its name keys."""
+    """``leaf`` read in each language of ``weights``; ``name_keys`` gives its name keys;
+    ``text_fields`` the declared text fields searched beside title and body, with their boosts."""
     parts: list[q.Query] = []
     prefixes: list[q.Prefix] = []
     terms: dict[str, frozenset[str]] = {}
     for key, weight in weights.items():
-        targets = [(field, boost * weight) for field, boost in _targets(leaf.field, key, ranking)]
+        targets = [
+            (field, boost * weight) for field, boost in _targets(leaf.field, key, ranking, text_fields or {})
+        ]
         if leaf.kind == "prefix":
             folded = analyzers.chain(key).fold(leaf.text)
             if folded:
@@ -152,9 +160,14 @@ def name_keys_of(
     return keys
 
 
-def _targets(field: str | None, key: str, ranking: Ranking) -> list[tuple[str, float]]:
+def _targets(
+    field: str | None, key: str, ranking: Ranking, text_fields: Mapping[str, float]
+) -> list[tuple[str, float]]:
     if field == "title":
         return [(title_field(key), 1.0)]
     if field == "body":
         return [(body_field(key), 1.0)]
-    return [(title_field(key), ranking.title_boost), (body_field(key), 1.0)]
+    if field is not None:
+        return [(text_field(field, key), 1.0)]
+    declared = [(text_field(name, key), boost) for name, boost in text_fields.items()]
+    return [(title_field(key), ranking.title_boost), (body_field(key), 1.0), *declared]

@@ -6,11 +6,14 @@ language keeps its own term statistics and a query is read once per language.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, STORED, TEXT, FieldType, Schema
 
 import analyzers
 from searchlib.analysis import LanguageAnalyzer
+from searchlib.fields import Field, check_name, declare
 
 GENERIC = "xx"
 NAMES = "names"  # the language-neutral name keys of analyzers.names, space-separated
@@ -30,7 +33,7 @@ def body_field(key: str) -> str:
     return f"body_{key}"
 
 
-def build_schema() -> Schema:
+def build_schema(declarations: Mapping[str, Field] | None = None) -> Schema:
     fields = {
         "id": ID(stored=True, unique=True),
         "lang": ID(stored=True),
@@ -45,4 +48,24 @@ def build_schema() -> Schema:
         analyzer = LanguageAnalyzer(key)
         fields[title_field(key)] = TEXT(analyzer=analyzer, phrase=True)
         fields[body_field(key)] = TEXT(analyzer=analyzer, phrase=True)
-    return Schema(**fields)
+    schema = Schema(**fields)
+    for name, field in (declarations or {}).items():
+        add_declared(schema, name, field)
+    return schema
+
+
+def whoosh_fields_of(schema: Schema, name: str, field: Field) -> dict[str, FieldType]:
+    """The Whoosh fields that declaring ``name`` adds to ``schema``, the first carrying the
+    declaration; a :class:`ValueError` if the name is not free."""
+    check_name(name, schema.names())
+    made = field.whoosh(name, analyzer_keys())
+    clashes = [whoosh_name for whoosh_name in made if whoosh_name in schema]
+    if clashes:
+        raise ValueError(f"field {name!r} needs the name {clashes[0]!r}, which another field has")
+    declare(next(iter(made.values())), field)
+    return made
+
+
+def add_declared(schema: Schema, name: str, field: Field) -> None:
+    for whoosh_name, whoosh_field in whoosh_fields_of(schema, name, field).items():
+        schema.add(whoosh_name, whoosh_field)

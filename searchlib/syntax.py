@@ -7,6 +7,8 @@ The grammar (docs/usage.md gives it with examples), loosest binding first::
     conjunct := unary ("AND" unary)*
     unary    := "NOT" unary | "-" unary | "+" unary | atom
     atom     := "(" query ")" | FIELD ":" value | '"' words '"' ["~" N] | word | word"*"
+    value    := word | '"' text '"' | (">" | ">=" | "<" | "<=") bound
+              | ("[" | "{") bound "TO" bound ("]" | "}")
 
 In a sequence, filters, ``+`` clauses and ``AND``-ed clauses are required and
 ``NOT``/``-`` clauses excluded; the other words are alternatives that rank, of which a
@@ -18,6 +20,7 @@ bounded nesting, whatever the input.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Union
 
@@ -25,8 +28,15 @@ import attrs
 
 import analyzers
 
-TEXT_FIELDS = ("title", "body")  # restrict a word to one field: title:Лаос
-FILTER_FIELDS = ("lang", "date", "source", "id")
+# What ``name:value`` means per field: its kind. Declared fields add to these (Index._kinds).
+BUILTIN_KINDS: dict[str, str] = {
+    "title": "text",  # restrict a word to one field: title:Лаос
+    "body": "text",
+    "lang": "lang",
+    "date": "date",
+    "source": "keyword",
+    "id": "keyword",
+}
 MAX_DEPTH = 32  # nesting of parentheses and NOTs
 MAX_SLOP = 1000  # words that may stand between a phrase's words: "a b"~N
 OPERATORS = ("AND", "OR", "NOT")
@@ -68,6 +78,28 @@ class Period:
 
 
 @attrs.frozen
+class Range:
+    """A filter on numbers: ``low <= value <= high`` (``<`` where not inclusive); None is open."""
+
+    field: str
+    low: float | None
+    high: float | None
+    include_low: bool = True
+    include_high: bool = True
+
+
+@attrs.frozen
+class OneOf:
+    """A filter: documents whose ``field`` equals any of ``values`` (none: no document)."""
+
+    field: str
+    values: tuple[object, ...]
+
+
+FILTERS = (Match, Period, Range, OneOf)
+
+
+@attrs.frozen
 class And:
     items: tuple[Node, ...]
 
@@ -90,16 +122,14 @@ class Maybe:
     optional: Node
 
 
-Node = Union[Words, Match, Period, And, Or, Not, Maybe]  # noqa: UP007 (attrs resolves it at runtime)
+Node = Union[Words, Match, Period, Range, OneOf, And, Or, Not, Maybe]  # noqa: UP007 (attrs resolves it at runtime)
 
 
 def is_filter(node: Node) -> bool:
     """Whether ``node`` only restricts (holds no free text that could rank)."""
     if isinstance(node, Words):
         return False
-    if isinstance(node, (Match, Period)):
-        return True
-    if isinstance(node, Not):
+    if isinstance(node, (*FILTERS, Not)):
         return True
     if isinstance(node, Maybe):
         return False
@@ -108,7 +138,7 @@ def is_filter(node: Node) -> bool:
 
 def text_leaves(node: Node | None) -> list[Words]:
     """The free-text leaves of ``node`` that can rank (not those under a NOT)."""
-    if node is None or isinstance(node, (Match, Period, Not)):
+    if node is None or isinstance(node, (*FILTERS, Not)):
         return []
     if isinstance(node, Words):
         return [node]
@@ -123,12 +153,12 @@ _TOKEN = re.compile(
       | (?P<open>\()
       | (?P<close>\))
       | (?P<phrase>"[^"]*"(?:~\d+)?)
-      | (?P<range>(?<![^\s(])[A-Za-z_]+:[\[{][^\]}]*[\]}]?)
+      | (?P<range>(?<![^\s(])[A-Za-z_][A-Za-z0-9_]*:[\[{][^\]}]*[\]}]?)
       | (?P<word>[^\s()"]+(?:"[^"]*")?)
     """,
     re.VERBOSE,
 )
-_FIELDED = re.compile(r"([A-Za-z_]+):(.*)", re.DOTALL)
+_FIELDED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(.*)", re.DOTALL)
 
 
 @attrs.frozen
@@ -137,7 +167,7 @@ class _Token:
     value: object = None
 
 
-def _lex(text: str, fields: frozenset[str]) -> list[_Token]:
+def _lex(text: str, fields: Mapping[str, str]) -> list[_Token]:
     tokens: list[_Token] = []
     for match in _TOKEN.finditer(text):
         kind, raw = match.lastgroup, match.group()
@@ -154,7 +184,7 @@ def _lex(text: str, fields: frozenset[str]) -> list[_Token]:
     return tokens
 
 
-def _word_tokens(raw: str, fields: frozenset[str]) -> list[_Token]:
+def _word_tokens(raw: str, fields: Mapping[str, str]) -> list[_Token]:
     """One bare token: ``-x``/``+x`` prefixes, ``field:value``, ``word*``."""
     prefix: list[_Token] = []
     if len(raw) > 1 and raw[0] in "-+" and raw[1] not in "-+":
@@ -163,7 +193,7 @@ def _word_tokens(raw: str, fields: frozenset[str]) -> list[_Token]:
     fielded = _FIELDED.fullmatch(raw)
     if fielded and fielded.group(1) in fields and fielded.group(2):
         name, value = fielded.group(1), fielded.group(2)
-        return [*prefix, _Token("atom", _fielded(name, value))]
+        return [*prefix, _Token("atom", _fielded(name, value, fields[name]))]
     return [*prefix, _Token("atom", _bare(raw, None))]
 
 
@@ -185,16 +215,68 @@ def _bare(raw: str, field: str | None) -> Node:
     return Or(tuple(Words(part, field) for part in dict.fromkeys(parts)))
 
 
-def _fielded(name: str, value: str) -> Node:
-    if name in TEXT_FIELDS:
+def _fielded(name: str, value: str, kind: str) -> Node:
+    if kind == "text":
         return _phrase(value, name) if value.startswith('"') else _bare(value, name)
     if value.startswith('"'):
         value = value[1:].partition('"')[0]
-    if name == "date":
+    if kind == "date":
         return date_filter(name, value)
-    if name == "lang":
+    if kind == "numeric":
+        return number_filter(name, value)
+    if kind == "boolean":
+        return Match(name, boolean(value))
+    if kind == "lang":
         return Match(name, analyzers.registry.language_code(value))
     return Match(name, value)
+
+
+def boolean(text: str) -> bool:
+    """``true``/``false`` as a query or a ``--filter`` spells them (also yes/no, 1/0)."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0"):
+        return False
+    raise QueryError(f"not true or false: {text!r}")
+
+
+def number(text: str) -> float:
+    """A number as a query spells it: ``5``, ``-2.5``, ``1e3``."""
+    try:
+        value = int(text) if re.fullmatch(r"[+-]?\d{1,19}", text.strip()) else float(text)
+    except ValueError:
+        raise QueryError(f"not a number: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise QueryError(f"not a finite number: {text!r}")
+    return value
+
+
+def number_filter(field: str, value: str) -> Range:
+    """``5``, ``>5``, ``<=10``, ``[1 TO 10]`` (inclusive), ``{1 TO 10}`` (exclusive), ``*`` open."""
+    ranged = _RANGE.fullmatch(value.strip())
+    if ranged:
+        opening, low, high, closing = ranged.groups()
+        return Range(
+            field,
+            None if low == "*" else number(low),
+            None if high == "*" else number(high),
+            opening == "[",
+            closing != "}",
+        )
+    for op in (">=", "<=", ">", "<"):
+        if value.startswith(op):
+            bound = number(value[len(op) :])
+            return {
+                ">=": Range(field, bound, None),
+                "<=": Range(field, None, bound),
+                ">": Range(field, bound, None, include_low=False),
+                "<": Range(field, None, bound, include_high=False),
+            }[op]
+    if value.startswith(("[", "{")):
+        raise QueryError(f"cannot read the range {value!r} (write {field}:[1 TO 10])")
+    exact = number(value)
+    return Range(field, exact, exact)
 
 
 # -- dates -----------------------------------------------------------------------------
@@ -255,11 +337,12 @@ def date_filter(field: str, value: str) -> Period:
 # -- parsing ---------------------------------------------------------------------------
 
 
-def parse(text: str, fields: frozenset[str] = frozenset(FILTER_FIELDS + TEXT_FIELDS)) -> Node | None:
+def parse(text: str, fields: Mapping[str, str] = BUILTIN_KINDS) -> Node | None:
     """The query ``text`` as a tree, or None if it holds nothing to search for.
 
-    ``fields`` are the names that ``name:value`` treats as a field; any other
-    ``name:value`` is searched as words.
+    ``fields`` are the names that ``name:value`` treats as a field, with their kinds
+    (text, keyword, numeric, date, boolean, lang); any other ``name:value`` is searched
+    as words.
     """
     cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
     return _Parser(_lex(cleaned, fields)).parse()
