@@ -695,12 +695,7 @@ def _documents(
 
 
 def _print_hits(hits: Results, bold: tuple[str, str], offset: int = 0) -> None:
-    if not hits:
-        print(f"no documents found{f' past the first {offset}' if offset and hits.total else ''}")
-    else:
-        first, last = offset + 1, offset + len(hits)
-        shown = (f"{first}–{last}" if last > first else f"{first}") + " of " if len(hits) < hits.total else ""
-        print(f"{shown}{hits.total} document{'s' if hits.total != 1 else ''} found\n")
+    """The hits, then how many documents matched and the facets' counts."""
     for rank, hit in enumerate(hits, start=offset + 1):
         title = _printable(hit.title)
         title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
@@ -715,6 +710,12 @@ def _print_hits(hits: Results, bold: tuple[str, str], offset: int = 0) -> None:
         for name, passage in hit.highlights.items():
             print(f"   {name}: " + _plain(passage, *bold))
         print()
+    if not hits:
+        print(f"no documents found{f' past the first {offset}' if offset and hits.total else ''}")
+    else:
+        first, last = offset + 1, offset + len(hits)
+        shown = (f"{first}–{last}" if last > first else f"{first}") + " of " if len(hits) < hits.total else ""
+        print(f"{shown}{hits.total} document{'s' if hits.total != 1 else ''} found")
     for name, counts in hits.facets.items():
         values = ", ".join(f"{_shown(value)} {n}" for value, n in counts.items())
         print(_printable(f"{name}: {values or '(none)'}"))

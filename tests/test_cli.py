@@ -60,20 +60,32 @@ def seeds_ix(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_query_json_prints_only_the_hits(seeds_ix: Path) -> None:
+def test_query_json_prints_the_total_the_hits_and_the_facets(seeds_ix: Path) -> None:
     out = run("query", "naturkatastrofe", "--json", "--index", str(seeds_ix))
-    hits = json.loads(out.stdout)
-    assert hits[0]["id"] == NO_ARTICLE
-    assert set(hits[0]) == {"id", "score", "title", "lang", "date", "source", "snippet"}
+    found = json.loads(out.stdout)
+    assert set(found) == {"total", "hits", "facets"} and found["facets"] == {}
+    hits = found["hits"]
+    assert found["total"] == len(hits) >= 1 and hits[0]["id"] == NO_ARTICLE
+    assert set(hits[0]) == {
+        "id",
+        "score",
+        "title",
+        "lang",
+        "date",
+        "source",
+        "snippet",
+        "fields",
+        "highlights",
+    }
     assert hits[0]["source"].startswith("https://") and hits[0]["date"] is None
     assert "<em>naturkatastrofene</em>" in hits[0]["snippet"]
 
 
 def test_no_cross_script_flag(seeds_ix: Path) -> None:
-    with_names = json.loads(run("query", "АСЕАН", "--json", "--index", str(seeds_ix)).stdout)
+    with_names = json.loads(run("query", "АСЕАН", "--json", "--index", str(seeds_ix)).stdout)["hits"]
     without = json.loads(
         run("query", "АСЕАН", "--json", "--no-cross-script", "--index", str(seeds_ix)).stdout
-    )
+    )["hits"]
     assert len(with_names) == 3 and [h["id"] for h in without] == [RU_ASEAN]
 
 
@@ -90,7 +102,7 @@ def test_index_reports_and_skips_bad_files(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
     assert "1 added" in out.stdout
     found = run("query", "volcano", "--index", str(index), "--json")
-    assert [h["id"] for h in json.loads(found.stdout)] == ["good.txt"]
+    assert [h["id"] for h in json.loads(found.stdout)["hits"]] == ["good.txt"]
 
 
 def test_reindexing_skips_unchanged_files_and_replaces_changed_ones(tmp_path: Path) -> None:
@@ -107,7 +119,7 @@ def test_reindexing_skips_unchanged_files_and_replaces_changed_ones(tmp_path: Pa
     changed.write_text(changed.read_text(encoding="utf-8") + "\nВулкан проснулся.", encoding="utf-8")
     third = run("index", str(corpus), "--index", str(index))
     assert "0 added, 1 replaced, 4 unchanged" in third.stdout
-    found = json.loads(run("query", "вулкан", "--index", str(index), "--json").stdout)
+    found = json.loads(run("query", "вулкан", "--index", str(index), "--json").stdout)["hits"]
     assert [h["id"] for h in found] == [RU_ASEAN]
     stats = json.loads(run("stats", "--index", str(index), "--json").stdout)
     assert stats["documents"] == 5
@@ -209,7 +221,7 @@ def test_a_directory_of_10_000_files(tmp_path: Path) -> None:
     out = run("index", str(corpus), "--index", str(tmp_path / "ix"), "--jobs", "2")
     assert out.returncode == 0, out.stderr
     assert "10000 added" in out.stdout and "0 skipped" in out.stdout
-    hits = json.loads(run("query", "glacier 9765", "--index", str(tmp_path / "ix"), "--json").stdout)
+    hits = json.loads(run("query", "glacier 9765", "--index", str(tmp_path / "ix"), "--json").stdout)["hits"]
     assert hits[0]["id"] == "009/note-9765.txt"
 
 
@@ -268,7 +280,7 @@ def test_standard_input_as_jsonl_or_text(tmp_path: Path) -> None:
         text=True,
     )
     assert text.returncode == 0 and "1 added" in text.stdout
-    hits = json.loads(run("query", "glaciers", "--json", "--index", str(ix)).stdout)
+    hits = json.loads(run("query", "glaciers", "--json", "--index", str(ix)).stdout)["hits"]
     assert [h["id"] for h in hits] == ["stdin"]
 
 
@@ -284,10 +296,14 @@ def test_hidden_files_are_skipped_unless_asked_and_suffixes_decide(tmp_path: Pat
     (corpus / "data.csv").write_text("a,b\nglacier,1\n", encoding="utf-8")
     ix = tmp_path / "ix"
     assert run("index", str(corpus), "--index", str(ix)).returncode == 0
-    found = {h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)}
+    found = {
+        h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)["hits"]
+    }
     assert found == {"readme.md", "j1"}
     run("index", str(corpus), "--hidden", "--index", str(ix))
-    found = {h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)}
+    found = {
+        h["id"] for h in json.loads(run("query", "glacier", "--json", "--index", str(ix)).stdout)["hits"]
+    }
     assert found == {"readme.md", "j1", ".git/config.txt", ".hidden.txt"}
 
 

@@ -59,4 +59,4 @@ def test_wheel_installs_and_queries_the_bundled_seeds(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     seeds_dir, hits = out.stdout.split("\n", 1)
     assert Path(seeds_dir).is_relative_to(target)
-    assert json.loads(hits)[0]["id"] == RU_ASEAN
+    assert json.loads(hits)["hits"][0]["id"] == RU_ASEAN
