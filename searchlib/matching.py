@@ -20,6 +20,7 @@ from itertools import islice
 
 import attrs
 from whoosh import query as q
+from whoosh.fields import BOOLEAN
 from whoosh.searching import Searcher
 
 from analyzers import canonical
@@ -179,7 +180,8 @@ class Documents:
                 for term in reader.lexicon(field):
                     docs = frozenset(reader.postings(field, term).all_ids())
                     if docs:
-                        found[schema.from_bytes(term)] = docs
+                        value = decode(term)
+                        found[value == "t" if isinstance(schema, BOOLEAN) else value] = docs
             self._exact[field] = found
         return self._exact[field]
 

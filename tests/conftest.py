@@ -17,6 +17,7 @@ from searchlib.storage import INDEX_NAME
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 
 RU_SENATE = "004_7b6164ce9bcf0c18.txt"  # a file's id is its path below the directory given
 RU_ASEAN = "000_a56dd54d2768551e.txt"
