@@ -105,7 +105,7 @@ class Documents:
     def field_length(self, fieldname: str) -> int:
         """The summed lengths of the field in live documents, as stored per document."""
         if fieldname not in self._lengths:
-            key = fieldname.rpartition("_")[2]  # title_ru, notes_ru → ru; names → every language
+            key = fieldname.rpartition("_")[2] if "_" in fieldname else ""  # notes_ru → ru; names: all
             codes = [code for code in self.languages if not key or canonical(code) == key]
             length = self.searcher.reader().doc_field_length
             self._lengths[fieldname] = sum(  # None: the field is empty in that document

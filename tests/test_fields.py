@@ -259,3 +259,31 @@ def test_cli_declares_fields_fills_them_from_jsonl_and_queries_them(tmp_path: Pa
     assert wrong.returncode == 2 and "colour" in wrong.stderr and "Traceback" not in wrong.stderr
     clash = run("index", str(data), "--index", index, "--field", "tags:keyword")
     assert clash.returncode == 2 and "declares tags" in clash.stderr
+
+
+def test_every_text_fields_total_length_is_its_live_documents(tmp_path: Path) -> None:
+    """BM25's average field lengths: the names field spans every language, a declared text
+    field with an underscore in its name (``my_notes_ru``) only its own."""
+    with searchlib.Index.create(tmp_path / "ix", fields={"my_notes": fields.Text()}) as index:
+        index.add(
+            [
+                Document(
+                    "1",
+                    "Laos and Vietnam",
+                    "Leaders of ASEAN met in Vientiane",
+                    lang="en",
+                    fields={"my_notes": "notes about Laos"},
+                ),
+                Document(
+                    "2", "Лаос", "Лидеры АСЕАН встретились", lang="ru", fields={"my_notes": "заметки о Лаосе"}
+                ),
+                Document("3", "Gone", "Deleted before the check", lang="en", fields={"my_notes": "gone"}),
+            ]
+        )
+        index.delete("3")
+        snapshot = index._snapshot()
+        reader, documents = snapshot.searcher.reader(), snapshot.documents
+        live = list(reader.all_doc_ids())
+        for field in ["names", "title_en", "body_ru", "my_notes_en", "my_notes_ru"]:
+            expected = sum(reader.doc_field_length(d, field) or 0 for d in live)
+            assert documents.field_length(field) == expected > 0, field
