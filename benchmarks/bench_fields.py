@@ -11,7 +11,7 @@ large share of the corpus: the hard case for counting). Each query runs as: the 
 table joined to the matches, and an ORDER BY price. Figures are per-query milliseconds
 (p50, p95), and each variant's ratio to its own system's plain search.
 
-    python -m benchmarks.bench_fields [--scale 16] [--queries 200] [--jobs 2]
+    python -m benchmarks.bench_fields [--scale 16] [--queries 200] [--jobs 2] [--words 10]
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ def records(data: Path, scale: int) -> list[dict]:
     return made
 
 
-def queries(data: Path, count: int) -> list[str]:
+def queries(data: Path, count: int, length: int = QUERY_WORDS) -> list[str]:
     found = []
     for query in read_jsonl(data / "queries.jsonl"):
         words = plain_words(query["text"]).split()
-        if xquad_split(query["id"]) == "heldout" and len(words) >= QUERY_WORDS:
-            found.append(" ".join(words[:QUERY_WORDS]))
+        if xquad_split(query["id"]) == "heldout" and len(words) >= length:
+            found.append(" ".join(words[:length]))
     random.Random(7).shuffle(found)
     return found[:count]
 
@@ -119,13 +119,14 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=16)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--words", type=int, default=QUERY_WORDS, help="words per query")
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     corpus = records(args.data, args.scale)
-    texts = queries(args.data, args.queries)
-    print(f"{len(corpus)} documents, {len(texts)} queries of {QUERY_WORDS} words")
+    texts = queries(args.data, args.queries, args.words)
+    print(f"{len(corpus)} documents, {len(texts)} queries of {args.words} words")
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         index = build_searchlib(Path(tmp) / "searchlib", corpus, args.jobs)

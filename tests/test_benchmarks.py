@@ -133,3 +133,18 @@ def test_revisions_benchmark_compares_two_checkouts(tiny_xquad: Path, tmp_path: 
     results = json.loads(out_file.read_text())["results"]
     assert set(results) == {"open_s", "search_s", "commit_s"}
     assert all(r["now"] > 0 and r["before"] > 0 for r in results.values())
+
+
+def test_fields_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "fields.json"
+    out = run_module(
+        "benchmarks.bench_fields", "--data", str(tiny_xquad), "--scale", "2", "--queries", "6",
+        "--words", "3", "--jobs", "1", "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out_file.read_text())
+    assert figures["documents"] == 12 and figures["queries"] == 6
+    results = figures["results"]
+    assert set(results["searchlib"]) == {"plain", "facets", "sort", "facets+sort"}
+    assert results["SQLite FTS5"]["facets"]["p50_ms"] > 0
+    assert results["searchlib"]["facets"]["p50_vs_plain"] > 0
