@@ -36,7 +36,7 @@ from whoosh.writing import SegmentWriter
 import analyzers
 from searchlib import commits
 from searchlib.documents import Document
-from searchlib.fields import Field, declared, text_field
+from searchlib.fields import Field, check_values, declared, text_field
 from searchlib.postings import PostingTable, write_postings
 from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
 from searchlib.storage import SealedWriter, open_whoosh
@@ -159,6 +159,10 @@ class SegmentBuilder:
             gc.collect(1)  # recent objects only: the generations gc.disable() left unscanned
         filed = []
         for document in documents:
+            if document.fields:  # checked here, wherever the builder runs (a process, a Dask worker)
+                document = attrs.evolve(
+                    document, fields=check_values(self._declared, document.fields, document.id)
+                )
             fingerprint = _fingerprint(document)
             docnum = None if self._empty else self._searcher.document_number(id=document.id)
             indexed = docnum is not None

@@ -39,7 +39,7 @@ from searchlib.errors import (
     SearchlibError,
     UntrustedIndexError,
 )
-from searchlib.fields import Field, FieldError, Text, check_values, declared, text_field
+from searchlib.fields import Field, FieldError, Text, declared, text_field
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
 from searchlib.schema import NAMES, body_field, build_schema, title_field, whoosh_fields_of
 from searchlib.storage import INDEX_NAME, DurableFileStorage, create_whoosh, open_whoosh
@@ -232,8 +232,7 @@ class Index:
         """
         if jobs < 1:
             raise SearchlibError(f"jobs must be at least 1, not {jobs}")
-        checked = _checked(documents, self.fields)
-        return self.build(lambda ledger: workers.build(self.path, checked, jobs, self.memory_mb, ledger))
+        return self.build(lambda ledger: workers.build(self.path, documents, jobs, self.memory_mb, ledger))
 
     def build(self, build_segments: Callable[[Ledger], dict[Hashable, Segment | None]]) -> AddResult:
         """Commit the segments that ``build_segments`` makes, holding the write lock meanwhile.
@@ -680,15 +679,6 @@ def _schema_with(fields: Mapping[str, Field] | None) -> Schema:
         return build_schema(fields)
     except ValueError as error:
         raise FieldError(str(error)) from None
-
-
-def _checked(documents: Iterable[Document], declarations: Mapping[str, Field]) -> Iterator[Document]:
-    """``documents`` with their declared fields' values checked and normalized (a keyword
-    list without repeats, an ISO date as a datetime); the first bad one raises."""
-    for document in documents:
-        if document.fields:
-            document = attrs.evolve(document, fields=check_values(declarations, document.fields, document.id))
-        yield document
 
 
 __all__ = ["AddResult", "Hit", "Index", "IndexLockedError", "IndexNotFoundError", "Results", "SearchlibError"]

@@ -122,6 +122,9 @@ def test_adding_a_field_later_needs_no_reindexing(shop: searchlib.Index) -> None
     assert [h.id for h in shop.search("", filter={"colour": "red"})] == ["d"]
     assert shop.search("ferry", facets=["colour"]).facets == {"colour": {"red": 1}}
     assert shop.search("harbour")[0].fields == {"price": 3.0, "in_stock": False}
+    shop.optimize()  # segments with and without the new column merge into one
+    assert shop.search("ferry", facets=["colour"]).facets == {"colour": {"red": 1}}
+    assert [h.id for h in shop.search("", filter={"price": (0, 1000)}, sort="-price")] == ["a", "b", "c"]
     with pytest.raises(searchlib.SearchlibError, match="exists already"):
         shop.add_field("colour", fields.Keyword())
 
