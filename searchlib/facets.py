@@ -22,6 +22,8 @@ def facet_names(facets: str | Iterable[str] | None, declared: Mapping[str, Field
     """``facets=["tags", "lang"]`` checked against the index's fields."""
     if facets is None:
         return []
+    if not isinstance(facets, (str, list, tuple)):
+        raise QueryError(f"facets takes a field name or a list of them, not {type(facets).__name__}")
     names = [facets] if isinstance(facets, str) else list(facets)
     for name in names:
         field = declared.get(name) if isinstance(name, str) else None

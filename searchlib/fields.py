@@ -307,8 +307,15 @@ def declared(schema: whoosh_fields.Schema) -> dict[str, Field]:
     found = {}
     for name in schema.names():
         declaration = getattr(schema[name], DECLARATION, None)
-        if isinstance(declaration, dict):
+        if declaration is None:
+            continue
+        try:
             found[name] = from_dict(declaration)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise SearchlibError(
+                f"the index declares its field {name!r} as {str(declaration)[:200]}, which this "
+                "version of searchlib cannot read (written by a newer one, or changed)"
+            ) from None
     return found
 
 

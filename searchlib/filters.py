@@ -16,7 +16,7 @@ from searchlib import syntax
 from searchlib.documents import to_datetime
 from searchlib.syntax import QueryError
 
-EXACT_KINDS = ("keyword", "lang", "boolean")
+MAX_VALUES = 1024  # "any of" values of one filter, as a query holds at most 1,024 words
 
 
 def filter_nodes(filters: Mapping[str, object] | None, kinds: Mapping[str, str]) -> list[syntax.Node]:
@@ -25,6 +25,8 @@ def filter_nodes(filters: Mapping[str, object] | None, kinds: Mapping[str, str])
         return []
     if not isinstance(filters, Mapping):
         raise QueryError(f"filter must map field names to values, not {type(filters).__name__}")
+    if len(filters) > MAX_VALUES:
+        raise QueryError(f"filter: at most {MAX_VALUES} fields, not {len(filters)}")
     return [_node(name, spec, kinds) for name, spec in filters.items()]
 
 
@@ -35,6 +37,8 @@ def _node(name: object, spec: object, kinds: Mapping[str, str]) -> syntax.Node:
         why = "free text: search it with name:word" if kind == "text" else "no such field"
         raise QueryError(f"filter: cannot filter on {name!r} ({why}; fields to filter on: {fields})")
     if isinstance(spec, (list, set, frozenset)):
+        if len(spec) > MAX_VALUES:
+            raise QueryError(f"filter {name!r}: at most {MAX_VALUES} values, not {len(spec)}")
         values = sorted(spec, key=repr) if isinstance(spec, (set, frozenset)) else spec
         nodes = [_equal(name, kind, value) for value in values]
         if all(isinstance(node, syntax.Match) for node in nodes):

@@ -22,6 +22,7 @@ from searchlib.syntax import QueryError
 
 BUILTIN_SORTS = ("date", "title", "id", "lang", "source")
 RELEVANCE = ("score", "_score", "relevance")
+MAX_SORT_KEYS = 16
 
 
 @attrs.frozen
@@ -34,7 +35,11 @@ def sort_keys(sort: str | Iterable[str] | None, declared: Mapping[str, Field]) -
     """``sort="-price"`` or ``["-date", "title"]`` read and checked: a ``-`` sorts descending."""
     if sort is None:
         return []
+    if not isinstance(sort, (str, list, tuple)):
+        raise QueryError(f"sort takes a field name or a list of them, not {type(sort).__name__}")
     specs = [sort] if isinstance(sort, str) else list(sort)
+    if len(specs) > MAX_SORT_KEYS:
+        raise QueryError(f"sort takes at most {MAX_SORT_KEYS} fields, not {len(specs)}")
     keys = []
     for spec in specs:
         if not isinstance(spec, str) or not spec.strip("+-"):

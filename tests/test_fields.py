@@ -290,3 +290,34 @@ def test_every_text_fields_total_length_is_its_live_documents(tmp_path: Path) ->
         for field in ["names", "title_en", "body_ru", "my_notes_en", "my_notes_ru"]:
             expected = sum(reader.doc_field_length(d, field) or 0 for d in live)
             assert documents.field_length(field) == expected > 0, field
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"sort": 5},
+        {"facets": 5},
+        {"sort": ["title"] * 17},
+        {"filter": {"tags": [f"t{n}" for n in range(1025)]}},
+        {"filter": "tags=visa"},
+        {"filter": {"tags": ["visa", None]}},
+        {"filter": {"price": object()}},
+        {"filter": {1: "x"}},
+        {"limit": 2.5},
+    ],
+)
+def test_hostile_search_arguments_are_query_errors(shop: searchlib.Index, arguments) -> None:
+    with pytest.raises(searchlib.QueryError):
+        shop.search("ferry", **arguments)
+
+
+def test_a_declaration_this_version_cannot_read_is_a_clear_error(shop: searchlib.Index) -> None:
+    from searchlib.storage import open_whoosh
+
+    writer = open_whoosh(shop.path).writer()
+    setattr(writer.schema["tags"], fields.DECLARATION, {"kind": "vector", "dimensions": 3})
+    writer.commit()
+    with searchlib.Index.open(shop.path) as index, pytest.raises(searchlib.SearchlibError, match="'tags'"):
+        index.search("ferry")
+    out = run("query", "ferry", "--index", str(shop.path))
+    assert out.returncode == 2 and "cannot read" in out.stderr and "Traceback" not in out.stderr
