@@ -22,12 +22,11 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
-import analyzers
-from searchlib import checking, fields, filters, paths
+from searchlib import checking, fields, filters, output, paths
 from searchlib.building import AddResult, content_digest
 from searchlib.documents import Document
 from searchlib.fields import Field
-from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Hit, Index, Results, SearchlibError, exists
+from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Index, Results, SearchlibError, exists
 from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, Unrecognized, load_paths, load_stream
 from searchlib.query import QueryError
 
@@ -235,6 +234,32 @@ def _parser() -> argparse.ArgumentParser:
     with_index(optimize)
     optimize.set_defaults(run=run_optimize)
 
+    serve = commands.add_parser(
+        "serve", help="serve a JSON API and a search page (the serve extra: pip install 'searchlib[serve]')"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
+    serve.add_argument(
+        "--port", type=_port, default=8080, help="port to listen on (default: 8080; 0: any free one)"
+    )
+    serve.add_argument(
+        "--write-token",
+        default=os.environ.get("SEARCHLIB_WRITE_TOKEN") or None,
+        metavar="TOKEN",
+        help="allow POST and DELETE with 'Authorization: Bearer TOKEN' (default: $SEARCHLIB_WRITE_TOKEN; "
+        "none: read-only)",
+    )
+    serve.add_argument(
+        "--max-body-mb",
+        type=_positive_float,
+        default=64.0,
+        metavar="MB",
+        help="largest request body (default: 64)",
+    )
+    with_index(serve)
+    serve.set_defaults(run=run_serve)
+
     check = commands.add_parser(
         "check", help="verify every file of the index against its checksums (exit 0 intact, 1 damaged)"
     )
@@ -308,6 +333,15 @@ def _commit_size(value: str) -> CommitSize:
 
 
 _positive = _at_least(int, 1)
+
+
+def _port(value: str) -> int:
+    port = _non_negative_int(value)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, not {value!r}")
+    return int(port)
+
+
 _non_negative_int = _at_least(int, 0)
 _positive_float = _at_least(float, 0, inclusive=False)
 _non_negative_float = _at_least(float, 0)
@@ -488,32 +522,10 @@ def run_query(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.json:
-        found = {"total": hits.total, "hits": [_hit_json(h) for h in hits], "facets": hits.facets}
-        print(json.dumps(found, ensure_ascii=False, default=_json_value))
+        print(json.dumps(output.results_json(hits), ensure_ascii=False, default=output.json_default))
     else:
         _print_hits(hits, _bold(args.color), args.offset)
     return EXIT_OK if hits else EXIT_NOTHING_FOUND
-
-
-def _hit_json(hit: Hit) -> dict[str, object]:
-    return {
-        "id": hit.id,
-        "score": hit.score,
-        "title": hit.title,
-        "lang": hit.lang,
-        "date": hit.date.isoformat() if hit.date else None,
-        "source": hit.source,
-        "snippet": hit.snippet,
-        "fields": hit.fields,
-        "highlights": hit.highlights,
-    }
-
-
-def _json_value(value: object) -> object:
-    """Dates in declared fields as ISO 8601 text."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _bold(color: str) -> tuple[str, str]:
@@ -521,6 +533,34 @@ def _bold(color: str) -> tuple[str, str]:
     if color == "always" or (color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")):
         return "\033[1m", "\033[0m"
     return "**", "**"
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        from searchlib import serve
+    except ImportError as error:
+        raise SearchlibError(
+            f"searchlib serve needs the serve extra: pip install 'searchlib[serve]' ({error})"
+        ) from None
+    if args.write_token:  # writes go to the index itself, never to the demo of the seeds
+        path = _index_path(args)
+
+        def open_index() -> Index:
+            return Index.open(path) if exists(path) else Index.create(path)
+
+    else:
+
+        def open_index() -> Index:
+            return _open_for_reading(args)
+
+    service = serve.Service(open_index, args.write_token, int(args.max_body_mb * 1e6))
+    try:
+        where = service.index().path  # the demo is built before the first request, not during it
+    except serve.ApiError as error:
+        print(f"searchlib: {error}; serving 503 until it can be opened", file=sys.stderr)
+        where = args.index or paths.default_index()
+    serve.serve(service, args.host, args.port, where)
+    return EXIT_OK
 
 
 def run_delete(args: argparse.Namespace) -> int:
@@ -558,19 +598,12 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    text = " ".join(args.text)
-    lang = args.lang or analyzers.detect_language(text)
-    tokens = analyzers.analyze(text, lang)
-    rows = [
-        {"term": t.term, "position": t.position, "start": t.start, "end": t.end,
-         "word": text[t.start : t.end]}
-        for t in tokens
-    ]  # fmt: skip
+    analysis = output.analysis_json(" ".join(args.text), args.lang)
     if args.json:
-        print(json.dumps({"lang": lang, "tokens": rows}, ensure_ascii=False))
+        print(json.dumps(analysis, ensure_ascii=False))
         return EXIT_OK
-    print(f"language: {lang} (analyzer: {analyzers.canonical(lang)})")
-    for row in rows:
+    print(f"language: {analysis['lang']} (analyzer: {analysis['analyzer']})")
+    for row in analysis["tokens"]:
         print(f"{row['position']:>4}  {row['start']:>5}-{row['end']:<5}  {row['word']}  →  {row['term']}")
     return EXIT_OK
 

@@ -110,6 +110,7 @@ class Index:
         self.ranking: Ranking = DEFAULT_RANKING
         self.lock_timeout = LOCK_TIMEOUT_S
         self.memory_mb = MEMORY_MB  # for the postings a build holds before spilling them to disk
+        self._facts: tuple[int, matching.Facts] = (-1, matching.Facts())
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -198,6 +199,26 @@ class Index:
         """The fields declared in this index, by name (none in an index made by 0.1)."""
         with self._reading():
             return dict(self._snapshot().declared)
+
+    def document(self, doc_id: str) -> Document | None:
+        """The indexed document with this id, as stored (its language as identified), or None."""
+        if not isinstance(doc_id, str):
+            raise TypeError(f"a document id is text (str), not {type(doc_id).__name__}")
+        with self._reading():
+            snapshot = self._snapshot()
+            docnum = snapshot.searcher.document_number(id=doc_id)
+            if docnum is None:
+                return None
+            stored = snapshot.searcher.stored_fields(docnum)
+        return Document(
+            id=stored["id"],
+            title=stored.get("title", ""),
+            body=stored.get("body", ""),
+            lang=stored.get("lang"),
+            date=stored.get("date"),
+            source=stored.get("source"),
+            fields={name: stored[name] for name in snapshot.declared if name in stored},
+        )
 
     def kinds(self) -> dict[str, str]:
         """Each field a query can name (``name:value``, ``filter=``), with its kind: text,
@@ -488,7 +509,7 @@ class Index:
             return current
         weighting = LanguageBM25F(self.ranking, {})
         searcher = self._whoosh.searcher(weighting=weighting)
-        documents = matching.Documents(searcher)
+        documents = matching.Documents(searcher, self._facts_of(searcher))
         counts = {code: len(docs) for code, docs in documents.languages.items()}
         fields = declared(searcher.schema)
         text_names = [name for name, field in fields.items() if isinstance(field, Text)]
@@ -502,6 +523,16 @@ class Index:
                 self._snapshots.discard(current)
             self._snapshots.add(fresh)
         return fresh
+
+    def _facts_of(self, searcher: Searcher) -> matching.Facts:
+        """The facts of the commit ``searcher`` reads, shared by every thread's searcher of it:
+        a server's threads then read the documents' languages, lengths and columns once per
+        commit, not once each."""
+        generation = searcher.reader().generation()
+        with self._lock:
+            if self._facts[0] != generation or generation < 0:
+                self._facts = (generation, matching.Facts())
+            return self._facts[1]
 
     def set_ranking(self, ranking: Ranking) -> None:
         """Rank with other parameters from now on (the benchmarks tune with this)."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable
-from functools import cached_property
 from heapq import nlargest
 from itertools import islice
 
@@ -58,36 +57,47 @@ class Budget:
 SCORE_DIGITS = 6  # scores are ranked, and shown, to this many decimals
 
 
+@attrs.define
+class Facts:
+    """What :class:`Documents` reads of one commit of the index, once: every searcher of that
+    commit (one per thread) shares them, since document numbers are the commit's."""
+
+    universe: frozenset[int] | None = None
+    languages: dict[str, frozenset[int]] | None = None
+    keys: dict[int, tuple[float, str]] = attrs.Factory(dict)
+    valued: dict[str, tuple[list, list[int]]] = attrs.Factory(dict)
+    columns: dict[str, list] = attrs.Factory(dict)
+    exact: dict[str, dict[object, frozenset[int]]] = attrs.Factory(dict)
+    stored: dict[tuple[int, str], object] = attrs.Factory(dict)
+    date_of: dict[int, float] | None = None
+    frequencies: dict[tuple[str, str], int] = attrs.Factory(dict)
+    lengths: dict[str, int] = attrs.Factory(dict)
+
+
 class Documents:
-    """Sets of a searcher's live documents, computed once per snapshot of the index."""
+    """Sets of a searcher's live documents, and what else it reads once per commit (:class:`Facts`)."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, facts: Facts | None = None) -> None:
         self.searcher = searcher
-        self._languages: dict[str, frozenset[int]] | None = None
-        self._keys: dict[int, tuple[float, str]] = {}
-        self._valued: dict[str, tuple[list, list[int]]] = {}
-        self._columns: dict[str, list] = {}
-        self._exact: dict[str, dict[object, frozenset[int]]] = {}
-        self._stored: dict[tuple[int, str], object] = {}
-        self._date_of: dict[int, float] | None = None
-        self._frequencies: dict[tuple[str, str], int] = {}
-        self._lengths: dict[str, int] = {}
+        self.facts = facts if facts is not None else Facts()
 
-    @cached_property
+    @property
     def universe(self) -> frozenset[int]:
-        return frozenset(self.searcher.reader().all_doc_ids())
+        if self.facts.universe is None:
+            self.facts.universe = frozenset(self.searcher.reader().all_doc_ids())
+        return self.facts.universe
 
     @property
     def languages(self) -> dict[str, frozenset[int]]:
         """Live documents per language code (deleted ones are not in postings)."""
-        if self._languages is None:
+        if self.facts.languages is None:
             reader = self.searcher.reader()
             found = {
                 decode(term): frozenset(reader.postings("lang", term).all_ids())
                 for term in reader.lexicon("lang")
             }
-            self._languages = {code: docs for code, docs in found.items() if docs}
-        return self._languages
+            self.facts.languages = {code: docs for code, docs in found.items() if docs}
+        return self.facts.languages
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
         """How many live documents hold the term (Whoosh's count includes deleted ones)."""
@@ -95,23 +105,23 @@ class Documents:
         if not reader.has_deletions():
             return reader.doc_frequency(fieldname, text)
         key = (fieldname, text)
-        if key not in self._frequencies:
+        if key not in self.facts.frequencies:
             found = (fieldname, text) in reader
-            self._frequencies[key] = (
+            self.facts.frequencies[key] = (
                 sum(1 for _ in reader.postings(fieldname, text).all_ids()) if found else 0
             )
-        return self._frequencies[key]
+        return self.facts.frequencies[key]
 
     def field_length(self, fieldname: str) -> int:
         """The summed lengths of the field in live documents, as stored per document."""
-        if fieldname not in self._lengths:
+        if fieldname not in self.facts.lengths:
             key = fieldname.rpartition("_")[2] if "_" in fieldname else ""  # notes_ru → ru; names: all
             codes = [code for code in self.languages if not key or canonical(code) == key]
             length = self.searcher.reader().doc_field_length
-            self._lengths[fieldname] = sum(  # None: the field is empty in that document
+            self.facts.lengths[fieldname] = sum(  # None: the field is empty in that document
                 length(docnum, fieldname) or 0 for code in codes for docnum in self.languages[code]
             )
-        return self._lengths[fieldname]
+        return self.facts.lengths[fieldname]
 
     def matching(self, node: syntax.Node) -> frozenset[int]:
         """The documents a filter admits."""
@@ -145,20 +155,20 @@ class Documents:
         them, read once from its full-precision terms: Whoosh's own range query unites its
         trie terms' postings through nested binary matchers, a second per range on ten
         thousand documents."""
-        if field not in self._valued:
+        if field not in self.facts.valued:
             reader, schema = self.searcher.reader(), self.searcher.schema[field]
             pairs = sorted(
                 (schema.from_bytes(term), docnum)
                 for term in schema.sortable_terms(reader, field)
                 for docnum in reader.postings(field, term).all_ids()
             )
-            self._valued[field] = ([value for value, _ in pairs], [docnum for _, docnum in pairs])
-        return self._valued[field]
+            self.facts.valued[field] = ([value for value, _ in pairs], [docnum for _, docnum in pairs])
+        return self.facts.valued[field]
 
     def column(self, field: str) -> list:
         """Each document's raw value in ``field``'s column (its segments' default where it has
         none), by document number: read once per snapshot, for facets and sorting."""
-        if field not in self._columns:
+        if field not in self.facts.columns:
             column_type = self.searcher.schema[field].column_type
             default = column_type.default_value()
             values: list = []
@@ -167,13 +177,13 @@ class Documents:
                     values.extend(reader.column_reader(field, translate=False))
                 else:
                     values.extend([default] * reader.doc_count_all())
-            self._columns[field] = values
-        return self._columns[field]
+            self.facts.columns[field] = values
+        return self.facts.columns[field]
 
     def exact_values(self, field: str) -> dict[object, frozenset[int]]:
         """Each term of an exact field (a keyword, true/false) with the live documents that
         hold it: facets of fields that keep no column."""
-        if field not in self._exact:
+        if field not in self.facts.exact:
             reader, schema = self.searcher.reader(), self.searcher.schema[field]
             found = {}
             if field in reader.indexed_field_names():
@@ -182,30 +192,30 @@ class Documents:
                     if docs:
                         value = decode(term)
                         found[value == "t" if isinstance(schema, BOOLEAN) else value] = docs
-            self._exact[field] = found
-        return self._exact[field]
+            self.facts.exact[field] = found
+        return self.facts.exact[field]
 
     def stored(self, docnum: int, field: str) -> object:
         """A document's stored ``field`` (sorting by title), read once per snapshot."""
         key = (docnum, field)
-        if key not in self._stored:
-            self._stored[key] = self.searcher.stored_fields(docnum).get(field)
-        return self._stored[key]
+        if key not in self.facts.stored:
+            self.facts.stored[key] = self.searcher.stored_fields(docnum).get(field)
+        return self.facts.stored[key]
 
     def date_key(self, docnum: int) -> float:
         """Minus the date's timestamp, or +inf if undated: newest first."""
-        if self._date_of is None:
+        if self.facts.date_of is None:
             dates, numbers = self.valued("date") if "date" in self.searcher.schema else ([], [])
-            self._date_of = dict(zip(numbers, (-date.timestamp() for date in dates), strict=True))
-        return self._date_of.get(docnum, float("inf"))
+            self.facts.date_of = dict(zip(numbers, (-date.timestamp() for date in dates), strict=True))
+        return self.facts.date_of.get(docnum, float("inf"))
 
     def order_keys(self, docnums: Iterable[int]) -> dict[int, tuple[float, str]]:
         """(minus the date's timestamp, or +inf if undated; id) per document: ties order."""
         stored = self.searcher.stored_fields
         for docnum in docnums:
-            if docnum not in self._keys:
-                self._keys[docnum] = (self.date_key(docnum), stored(docnum)["id"])
-        return self._keys
+            if docnum not in self.facts.keys:
+                self.facts.keys[docnum] = (self.date_key(docnum), stored(docnum)["id"])
+        return self.facts.keys
 
 
 def evaluate(

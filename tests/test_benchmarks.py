@@ -148,3 +148,16 @@ def test_fields_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> 
     assert set(results["searchlib"]) == {"plain", "facets", "sort", "facets+sort"}
     assert results["SQLite FTS5"]["facets"]["p50_ms"] > 0
     assert results["searchlib"]["facets"]["p50_vs_plain"] > 0
+
+
+def test_serve_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
+    out_file = tmp_path / "serve.json"
+    out = run_module(
+        "benchmarks.bench_serve", "--data", str(tiny_xquad), "--clients", "2", "--seconds", "2",
+        "--batch", "5", "--write-every", "0.5", "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    figures = json.loads(out_file.read_text())
+    assert figures["requests"] > 0 and figures["errors"] == 0 and figures["commits"] >= 2
+    assert figures["hostile"]["unknown parameter"] == 400 and figures["hostile"]["broken JSON body"] == 400
+    assert figures["search_after_hostile"] == 200
