@@ -529,8 +529,10 @@ class Index:
         a server's threads then read the documents' languages, lengths and columns once per
         commit, not once each."""
         generation = searcher.reader().generation()
+        if not isinstance(generation, int) or generation < 0:  # an empty index's reader has none
+            return matching.Facts()
         with self._lock:
-            if self._facts[0] != generation or generation < 0:
+            if self._facts[0] != generation:
                 self._facts = (generation, matching.Facts())
             return self._facts[1]
 
