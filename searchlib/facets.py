@@ -13,18 +13,14 @@ from itertools import chain
 
 from searchlib.fields import SEPARATOR, Boolean, Field, Keyword
 from searchlib.matching import Documents
-from searchlib.syntax import QueryError
+from searchlib.syntax import QueryError, names_argument
 
 BUILTIN_FACETS = ("lang", "source")
 
 
 def facet_names(facets: str | Iterable[str] | None, declared: Mapping[str, Field]) -> list[str]:
     """``facets=["tags", "lang"]`` checked against the index's fields."""
-    if facets is None:
-        return []
-    if not isinstance(facets, (str, list, tuple)):
-        raise QueryError(f"facets takes a field name or a list of them, not {type(facets).__name__}")
-    names = [facets] if isinstance(facets, str) else list(facets)
+    names = names_argument(facets, "facets")
     for name in names:
         field = declared.get(name) if isinstance(name, str) else None
         if name not in BUILTIN_FACETS and not isinstance(field, (Keyword, Boolean)):

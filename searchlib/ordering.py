@@ -18,7 +18,7 @@ import attrs
 
 from searchlib.fields import MISSING_INT, SEPARATOR, Date, Field, Keyword, Numeric
 from searchlib.matching import SCORE_DIGITS, Documents, Scores
-from searchlib.syntax import QueryError
+from searchlib.syntax import QueryError, names_argument
 
 BUILTIN_SORTS = ("date", "title", "id", "lang", "source")
 RELEVANCE = ("score", "_score", "relevance")
@@ -33,11 +33,7 @@ class SortKey:
 
 def sort_keys(sort: str | Iterable[str] | None, declared: Mapping[str, Field]) -> list[SortKey]:
     """``sort="-price"`` or ``["-date", "title"]`` read and checked: a ``-`` sorts descending."""
-    if sort is None:
-        return []
-    if not isinstance(sort, (str, list, tuple)):
-        raise QueryError(f"sort takes a field name or a list of them, not {type(sort).__name__}")
-    specs = [sort] if isinstance(sort, str) else list(sort)
+    specs = names_argument(sort, "sort")
     if len(specs) > MAX_SORT_KEYS:
         raise QueryError(f"sort takes at most {MAX_SORT_KEYS} fields, not {len(specs)}")
     keys = []

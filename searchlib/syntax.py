@@ -146,6 +146,15 @@ def text_leaves(node: Node | None) -> list[Words]:
     return [leaf for item in items for leaf in text_leaves(item)]
 
 
+def names_argument(value: object, argument: str) -> list[str]:
+    """A search argument that names fields: one name, or a list or tuple of them."""
+    if value is None:
+        return []
+    if not isinstance(value, (str, list, tuple)):
+        raise QueryError(f"{argument} takes a field name or a list of them, not {type(value).__name__}")
+    return [value] if isinstance(value, str) else list(value)
+
+
 # -- lexing ----------------------------------------------------------------------------
 
 _TOKEN = re.compile(
