@@ -39,8 +39,8 @@ MAX_QUERY_CHARS = 10_000
 MAX_LIMIT = 1000
 MAX_OFFSET = 100_000
 SEARCH_TIMEOUT_S = 10.0
-SEARCH_PARAMETERS = ("q", "lang", "limit", "offset", "filter", "sort", "facets", "highlight")
-REPEATABLE = ("filter", "sort", "facets")
+SEARCH_PARAMETERS = ("q", "lang", "limit", "offset", "filter", "sort", "facets", "highlight", "facet")
+REPEATABLE = ("filter", "sort", "facets", "facet")
 
 
 class ApiError(Exception):
@@ -114,12 +114,38 @@ def search_arguments(request: Request, kinds: dict[str, str]) -> dict[str, Any]:
         "lang": lang,
         "limit": _whole(params.get("limit", "10"), "limit", 1, MAX_LIMIT),
         "offset": _whole(params.get("offset", "0"), "offset", 0, MAX_OFFSET),
-        "filter": filters.from_arguments(params.getlist("filter"), kinds),
+        "filter": _filters(params.getlist("filter"), kinds),
         "sort": listed("sort") or None,
-        "facets": listed("facets") or None,
+        "facets": listed("facets") + listed("facet") or None,
         "highlight": params.get("highlight", "true").lower() not in ("false", "0", "no"),
         "timeout_s": SEARCH_TIMEOUT_S,
     }
+
+
+def _filters(items: list[str], kinds: dict[str, str]) -> dict[str, object]:
+    """``filter=`` values: ``tags=visa`` or ``price=1..10`` as ``--filter`` takes them,
+    ``tags:visa`` as the query language spells them, or a JSON object as ``filter=`` of
+    :meth:`Index.search` (lists for "any of", two-element lists for ranges)."""
+    found: dict[str, object] = {}
+    plain = []
+    for item in items:
+        if item.lstrip().startswith("{"):
+            try:
+                given = json.loads(item)
+            except json.JSONDecodeError as error:
+                raise ApiError(400, f"filter {item[:60]!r} is not a JSON object ({error.msg})") from None
+            if not isinstance(given, dict):
+                raise ApiError(400, "a JSON filter must be an object of field names")
+            for name, spec in given.items():
+                is_range = (
+                    isinstance(spec, list) and len(spec) == 2 and kinds.get(name) in ("numeric", "date")
+                )
+                found[name] = tuple(spec) if is_range else spec
+        elif "=" not in item and ":" in item:
+            plain.append(item.replace(":", "=", 1))
+        else:
+            plain.append(item)
+    return {**filters.from_arguments(plain, kinds), **found}
 
 
 def _whole(value: str, name: str, low: int, high: int) -> int:
@@ -158,7 +184,8 @@ def _add(service: Service, body: bytes) -> Response:
     index = service.index()
     declared = index.fields
     text = body.lstrip()
-    if text.startswith(b"["):
+    whole = _json_or_none(text)
+    if text.startswith(b"[") or isinstance(whole, dict):  # an array, or one (pretty-printed) object
         try:
             items = list(parse_json(text.decode("utf-8"), "body", declared))
         except UnicodeDecodeError:
@@ -188,6 +215,13 @@ def _add(service: Service, body: bytes) -> Response:
             "unrecognized_keys": unrecognized,
         }
     )
+
+
+def _json_or_none(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def api_delete(request: Request) -> Response:

@@ -311,3 +311,20 @@ def test_the_page_fits_a_phone_and_a_screenshot_is_taken(server: Server, tmp_pat
     shot = tmp_path / "phone.png"
     browse(f"{server.base}/?q={quote('АСЕАН')}", tmp_path, "--window-size=390,844", f"--screenshot={shot}")
     assert shot.stat().st_size > 10_000
+
+
+def test_filters_take_the_cli_form_the_query_form_or_json(server: Server) -> None:
+    expected = [AR_ARTICLE]
+    for spec in ("lang=ar", "lang:ar", '{"lang": ["ar"]}'):
+        assert [h["id"] for h in search(server, q="АСЕАН", filter=spec)["hits"]] == expected, spec
+    assert search(server, q="АСЕАН", facet="lang")["facets"]["lang"]["ar"] == 1
+    assert server.request("GET", "/api/search?" + urlencode({"q": "a", "filter": "{broken"}))[0] == 400
+
+
+def test_one_pretty_printed_object_is_one_document(server: Server) -> None:
+    body = json.dumps(
+        {"id": "pretty", "title": "Pretty", "body": "One object over lines", "lang": "en"}, indent=2
+    )
+    status, answer = server.request("POST", "/api/documents", body.encode(), token=TOKEN)
+    assert status == 200 and answer["added"] == 1
+    assert server.request("GET", "/api/documents/pretty")[1]["title"] == "Pretty"
