@@ -449,7 +449,7 @@ class Index:
             return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs, budget)
 
         scores = matching.evaluate(node, documents, leaf_scores, reading)
-        marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings])
+        marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings], weights)
         hits = Results()
         hits.truncated = tuple(dict.fromkeys(budget.truncated))
         hits.total = len(scores)
@@ -644,16 +644,21 @@ class _Writer:
 class _MarkedTerms:
     """A search's terms to mark in snippets, collected once per language, not per hit."""
 
-    def __init__(self, readings: list[query.Reading]) -> None:
+    def __init__(self, readings: list[query.Reading], read_keys: Iterable[str] = ()) -> None:
         self._terms: dict[str, set[str]] = {}
         for reading in readings:
             for key, terms in reading.terms.items():
                 self._terms.setdefault(key, set()).update(terms)
         self._name_keys = {term.text for reading in readings for term in reading.names}
+        self._read_keys = frozenset(read_keys)
 
     def snippet(self, stored: dict, field: str = "body") -> str:
-        terms = self._terms.get(analyzers.canonical(stored["lang"]), set())
-        return highlighting.snippet(stored.get(field, ""), stored["lang"], terms, self._name_keys)
+        """The passage of ``field`` where the query's terms are densest. Name keys are marked
+        only in documents of languages the query was not read in: there alone they match
+        (and finding them is half the cost of a snippet)."""
+        key = analyzers.canonical(stored["lang"])
+        names = frozenset() if key in self._read_keys else self._name_keys
+        return highlighting.snippet(stored.get(field, ""), stored["lang"], self._terms.get(key, set()), names)
 
     def highlights(self, stored: dict, text_fields: Iterable[str]) -> dict[str, str]:
         """Snippets of the declared text fields where a term of the query is marked."""
