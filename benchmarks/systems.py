@@ -1,8 +1,9 @@
 """The search systems the benchmarks compare, each behind ``search(text, lang) -> ids``.
 
 searchlib itself, and the baselines measured in the same run: Whoosh with its
-StandardAnalyzer (title and body, BM25F), and Tantivy with a Snowball stemmer per
-language field where it has one.
+StandardAnalyzer (title and body, BM25F), Tantivy with a Snowball stemmer per language
+field where it has one, bm25s with PyStemmer's Snowball stemmer per document language, and
+SQLite FTS5 (unicode61).
 """
 
 from __future__ import annotations
@@ -132,3 +133,70 @@ class Tantivy:
         query, _errors = self.index.parse_query_lenient(plain_words(text), self.fields)
         hits = self.searcher.search(query, limit).hits
         return [self.searcher.doc(address)["id"][0] for _score, address in hits]
+
+
+_WORD = re.compile(r"\w+")
+
+
+class BM25S:
+    """bm25s (BM25 on sparse matrices) over title and body, each document stemmed with the
+    Snowball stemmer of its own language (PyStemmer), the question with its language's: the
+    peer of the independent review, given the question's language."""
+
+    name = "bm25s + PyStemmer"
+
+    def __init__(self, documents: Iterable[searchlib.Document]) -> None:
+        import bm25s
+
+        self._stemmers: dict[str, object] = {}
+        self.ids, corpus = [], []
+        for d in documents:
+            self.ids.append(d.id)
+            corpus.append(self._tokens(f"{d.title}\n{d.body}", d.lang))
+        self.retriever = bm25s.BM25()
+        self.retriever.index(corpus, show_progress=False)
+
+    def _tokens(self, text: str, lang: str | None) -> list[str]:
+        import Stemmer
+
+        words = _WORD.findall(text.lower())
+        algorithm = Tantivy.STEMMERS.get(lang or "")
+        if algorithm is None:
+            return words
+        if algorithm not in self._stemmers:
+            self._stemmers[algorithm] = Stemmer.Stemmer(algorithm)
+        return self._stemmers[algorithm].stemWords(words)  # type: ignore[attr-defined]
+
+    def search(self, text: str, lang: str | None, limit: int) -> list[str]:
+        tokens = self._tokens(text, lang)
+        if not tokens:
+            return []
+        k = min(limit, len(self.ids))
+        found, scores = self.retriever.retrieve([tokens], k=k, show_progress=False)
+        return [self.ids[i] for i, score in zip(found[0], scores[0], strict=True) if score > 0]
+
+
+class SqliteFTS5:
+    """SQLite FTS5 with its unicode61 tokenizer over title and body, BM25 ranked."""
+
+    name = "SQLite FTS5"
+
+    def __init__(self, documents: Iterable[searchlib.Document]) -> None:
+        import sqlite3
+
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.execute(
+            "CREATE VIRTUAL TABLE fts USING fts5(id UNINDEXED, title, body, tokenize='unicode61')"
+        )
+        self.db.executemany(
+            "INSERT INTO fts (id, title, body) VALUES (?, ?, ?)", ((d.id, d.title, d.body) for d in documents)
+        )
+        self.db.commit()
+
+    def search(self, text: str, lang: str | None, limit: int) -> list[str]:
+        words = _WORD.findall(text)
+        if not words:
+            return []
+        query = " OR ".join(f'"{word}"' for word in words)
+        rows = self.db.execute("SELECT id FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ?", (query, limit))
+        return [row[0] for row in rows]

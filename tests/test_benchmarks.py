@@ -161,3 +161,26 @@ def test_serve_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
     assert figures["requests"] > 0 and figures["errors"] == 0 and figures["commits"] >= 2
     assert figures["hostile"]["unknown parameter"] == 400 and figures["hostile"]["broken JSON body"] == 400
     assert figures["search_after_hostile"] == 200
+
+
+def test_query_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
+    """bm25s and Tantivy are in the bench extra, not the test one: the other systems here."""
+    out_file = tmp_path / "query.json"
+    out = run_module(
+        "benchmarks.bench_query",
+        "--data",
+        str(tiny_xquad),
+        "--scales",
+        "1",
+        "--per-lang",
+        "2",
+        "--systems",
+        "searchlib,SQLite FTS5",
+        "--out",
+        str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out_file.read_text())["results"]["1x"]
+    assert set(results) == {"searchlib", "searchlib, snippets", "SQLite FTS5"}
+    assert results["searchlib"]["queries"] == 6 and results["searchlib"]["all"]["p50"] > 0
+    assert set(results["SQLite FTS5"]["per_lang"]) == {"en", "ru", "de"}

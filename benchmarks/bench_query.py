@@ -1,0 +1,174 @@
+"""Query latency against what users would pick instead, in one run: searchlib (with and without
+snippets), bm25s with PyStemmer per document language, SQLite FTS5, Tantivy and Whoosh.
+
+Corpus: the XQuAD documents (2,880 in 12 languages) copied ``--scales`` times with distinct
+ids (16: 46,080). Queries: ``--per-lang`` held-out XQuAD questions per language, searchlib never
+told their language (the baselines that stem per language are given it, to their advantage).
+Each system is built and queried in a fresh process, so its peak memory is its own; each
+warms up on 20 questions first. Figures: p50, p95 and p99 per language and over all
+questions, each system's ratio to bm25s, build seconds and peak RSS.
+
+    python -m benchmarks.bench_query [--scales 1,16] [--per-lang 100] [--systems ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.bench_index import stream
+from benchmarks.common import SHARED_DATA, read_jsonl, write_results
+from benchmarks.quality import documents, xquad_split
+
+SYSTEMS = ("searchlib", "bm25s + PyStemmer", "SQLite FTS5", "Tantivy", "Whoosh StandardAnalyzer")
+BASELINE = "bm25s + PyStemmer"
+WARM_UP = 20
+
+
+def questions(data: Path, per_lang: int) -> list[dict]:
+    chosen: dict[str, list[dict]] = {}
+    for query in read_jsonl(data / "queries.jsonl"):
+        if xquad_split(query["id"]) == "heldout":
+            chosen.setdefault(query["lang"], []).append(query)
+    picked = []
+    for items in chosen.values():
+        stride = max(1, len(items) // per_lang)
+        picked += items[::stride][:per_lang]
+    return picked
+
+
+def build(system: str, corpus: list):
+    from benchmarks import systems
+
+    if system == "searchlib":
+        import tempfile
+
+        import searchlib
+
+        index = searchlib.Index.create(Path(tempfile.mkdtemp(prefix="bench-query-")) / "index")
+        index.add(corpus, jobs=2)
+        return index
+    kinds = {
+        "bm25s + PyStemmer": systems.BM25S,
+        "SQLite FTS5": systems.SqliteFTS5,
+        "Tantivy": systems.Tantivy,
+        "Whoosh StandardAnalyzer": systems.WhooshStandard,
+    }
+    return kinds[system](corpus)
+
+
+def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
+    """Build ``system`` over the corpus ``scale`` times and time every question: one process."""
+    corpus = list(stream(documents(read_jsonl(data / "corpus.jsonl")), scale))
+    asked = questions(data, per_lang)
+    started = time.perf_counter()
+    built = build(system, corpus)
+    build_s = time.perf_counter() - started
+    del corpus
+    if system == "searchlib":
+        variants = {
+            "searchlib": lambda q: built.search(q["text"], highlight=False),
+            "searchlib, snippets": lambda q: built.search(q["text"]),
+        }
+    else:
+        variants = {system: lambda q: built.search(q["text"], q["lang"], 10)}
+    timings = {}
+    for name, run in variants.items():
+        for query in asked[:WARM_UP]:
+            run(query)
+        rows = []
+        for query in asked:
+            began = time.perf_counter()
+            run(query)
+            rows.append((query["lang"], (time.perf_counter() - began) * 1000))
+        timings[name] = rows
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"build_s": build_s, "peak_rss_mb": peak_mb, "timings": timings}
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    return {"p50": statistics.median(ordered), "p95": at(0.95), "p99": at(0.99)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,16")
+    parser.add_argument("--per-lang", type=int, default=100)
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.scale, args.data, args.per_lang)))
+        return
+
+    results: dict[str, dict] = {}
+    for scale in (int(s) for s in args.scales.split(",")):
+        label = f"{scale}x"
+        results[label] = {}
+        for system in args.systems.split(","):
+            command = [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_query",
+                "--worker",
+                system,
+                "--scale",
+                str(scale),
+            ]
+            command += ["--data", str(args.data), "--per-lang", str(args.per_lang)]
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"{system} at {label} failed:\n{done.stderr[-3000:]}")
+            figures = json.loads(done.stdout.splitlines()[-1])
+            for name, rows in figures["timings"].items():
+                langs = sorted({lang for lang, _ in rows})
+                results[label][name] = {
+                    "all": percentiles([ms for _, ms in rows]),
+                    "per_lang": {
+                        lang: percentiles([ms for code, ms in rows if code == lang]) for lang in langs
+                    },
+                    "build_s": figures["build_s"],
+                    "peak_rss_mb": figures["peak_rss_mb"],
+                    "queries": len(rows),
+                }
+        base = results[label].get(BASELINE)
+        print(f"\n{label}: {args.per_lang} held-out questions per language")
+        print(f"{'system':<26}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'p50 vs bm25s':>14}{'p95 vs bm25s':>14}"
+              f"{'build s':>9}{'RSS MB':>8}")  # fmt: skip
+        for name, figure in results[label].items():
+            if base:
+                figure["p50_vs_bm25s"] = figure["all"]["p50"] / base["all"]["p50"]
+                figure["p95_vs_bm25s"] = figure["all"]["p95"] / base["all"]["p95"]
+            ratios = f"{figure['p50_vs_bm25s']:>13.2f}x{figure['p95_vs_bm25s']:>13.2f}x" if base else " " * 28
+            print(
+                f"{name:<26}{figure['all']['p50']:>8.2f}{figure['all']['p95']:>8.2f}{figure['all']['p99']:>8.2f}"
+                f"{ratios}{figure['build_s']:>9.1f}{figure['peak_rss_mb']:>8.0f}"
+            )
+        if "searchlib" in results[label]:
+            langs = sorted(results[label]["searchlib"]["per_lang"])
+            print(f"\n{label} p50 ms per language")
+            print(f"{'system':<26}" + "".join(f"{lang:>7}" for lang in langs))
+            for name, figure in results[label].items():
+                row = "".join(
+                    f"{figure['per_lang'].get(lang, {}).get('p50', float('nan')):>7.2f}" for lang in langs
+                )
+                print(f"{name:<26}{row}")
+    write_results("bench_query", {"per_lang": args.per_lang, "results": results}, args.out)
+
+
+if __name__ == "__main__":
+    main()
