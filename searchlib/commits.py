@@ -341,11 +341,27 @@ def let_go(error: BaseException | None) -> None:
 
 
 def delete_segment(storage: Any, segment: Any) -> None:
-    """Delete the files of a segment that is in no commit (a failed or empty build's)."""
-    for name in segment_files(storage.list(), segment):
-        delete_quietly(storage, name)
+    """Delete the files of a segment that is in no commit (a failed or empty build's); a file
+    that a kept commit lists is never deleted, whatever segment claims it."""
+    names = storage.list()
+    kept = committed_files(storage.folder, names)
+    for name in segment_files(names, segment):
+        if name not in kept:
+            delete_quietly(storage, name)
     if hasattr(storage, "discard_temporaries"):  # and what writing it left in its temporaries
         storage.discard_temporaries()
+
+
+def committed_files(folder: str, names: Iterable[str]) -> set[str]:
+    """The files the commits kept in ``folder`` (the latest two of each index) list."""
+    names = list(names)
+    listed: set[str] = set()
+    for indexname in {m["index"] for m in map(_COMMIT_FILE.match, names) if m}:
+        for generation in generations(names, indexname, "sums")[-2:]:
+            manifest = read_manifest(folder, indexname, generation)
+            if manifest is not None:
+                listed.update(manifest.files)
+    return listed
 
 
 def commit_toc(writer: Any, segments: list[Any]) -> None:

@@ -403,8 +403,10 @@ class Index:
         restrictions = filters.filter_nodes(request.filter, kinds)
         sort_keys = ordering.sort_keys(request.sort, declared_fields)
         facet_names = facets.facet_names(request.facets, declared_fields)
-        if node is None and not restrictions:
-            return Results()
+        if node is None and not restrictions:  # nothing asked for: nothing found
+            nothing = Results()
+            nothing.facets = {name: {} for name in facet_names}
+            return nothing
         if restrictions:
             parts = ([node] if node is not None else []) + restrictions
             node = parts[0] if len(parts) == 1 else syntax.And(tuple(parts))

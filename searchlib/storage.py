@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
+from whoosh.codec.base import Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC, FileIndex
@@ -30,6 +32,17 @@ INDEX_NAME = "searchlib"
 safepickle.install()  # no index this process opens runs code from its pickles
 mapped.install()  # nor copies its segments into memory
 postings.install()  # and term indexes are written in arrays
+ID_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _unpredictable_id(cls: type, size: int = 16) -> str:
+    """A new segment's id, from the OS's randomness. Whoosh drew it from :mod:`random`, which
+    a program that seeds ``random`` (hypothesis does, per example) replays: a build's new
+    segment then had a committed segment's id, and giving it up deleted that one's files."""
+    return "".join(secrets.choice(ID_CHARS) for _ in range(size))
+
+
+Segment._random_id = classmethod(_unpredictable_id)  # type: ignore[method-assign]
 
 
 class DurableFileStorage(FileStorage):

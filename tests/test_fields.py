@@ -321,3 +321,62 @@ def test_a_declaration_this_version_cannot_read_is_a_clear_error(shop: searchlib
         index.search("ferry")
     out = run("query", "ferry", "--index", str(shop.path))
     assert out.returncode == 2 and "cannot read" in out.stderr and "Traceback" not in out.stderr
+
+
+# -- as an attacker: any query text, any filter, any sort -------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = st.sampled_from(
+    ["tags:", "price:", "in_stock:", "notes:", "date:", "lang:", "[", "]", "{", "}", " TO ", "*", ">", "<=",
+     "=", '"', "(", ")", "NOT ", " OR ", "-", "+", "1", "2.5", "1e999", "-3", "visa", "ferry", "2024-01",
+     "true", "nan", ":", " "]
+)  # fmt: skip
+QUERIES = st.lists(st.one_of(PIECES, st.text(max_size=5)), max_size=12).map("".join)
+VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
+    st.lists(st.one_of(st.text(max_size=4), st.integers()), max_size=3),
+    st.tuples(st.one_of(st.none(), st.integers(), st.text(max_size=8)), st.one_of(st.none(), st.floats())),
+)  # fmt: skip
+FILTERS = st.dictionaries(
+    st.sampled_from(["tags", "price", "in_stock", "notes", "lang", "date", "nope", ""]), VALUES
+)
+SORTS = st.one_of(
+    st.none(), st.sampled_from(["price", "-price", "tags", "-date", "title", "score", "", "--"])
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=QUERIES, filters=FILTERS, sort=SORTS, offset=st.integers(-2, 5))
+def test_any_query_filter_and_sort_answers_or_is_a_query_error(shop, text, filters, sort, offset) -> None:
+    try:
+        found = shop.search(
+            text, filter=filters or None, sort=sort, offset=offset, facets=["tags", "in_stock"]
+        )
+    except searchlib.QueryError:
+        return
+    assert 0 <= len(found) <= found.total and set(found.facets) == {"tags", "in_stock"}
+    assert len({hit.id for hit in found}) == len(found)
+
+
+FIELD_VALUES = st.dictionaries(
+    st.sampled_from(["tags", "price", "in_stock", "notes", "nope"]),
+    st.one_of(
+        VALUES, st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.dates(), st.datetimes()
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=FIELD_VALUES)
+def test_any_field_values_are_indexed_or_refused_naming_the_field(shop, values) -> None:
+    document = Document("fuzz", "Fuzz", "fuzzed values", lang="en", fields=values)
+    try:
+        shop.add([document])
+    except searchlib.SearchlibError as error:
+        assert "document 'fuzz': field '" in str(error)
+        return
+    stored = shop.document("fuzz")
+    assert set(stored.fields) == {name for name, value in values.items() if value is not None}

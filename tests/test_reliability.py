@@ -295,3 +295,22 @@ def test_a_full_disk_is_a_clear_error_leaves_no_partial_files_and_the_next_commi
         assert len(index) == 5
         index.add([searchlib.Document(id="small", title="Small", body="a small note", lang="en")])
         assert [h.id for h in index.search("small note")] == ["small"]
+
+
+def test_a_program_that_seeds_random_loses_no_committed_segment(tmp_path: Path) -> None:
+    """Whoosh named a new segment from ``random``: a program seeding it before each add
+    (hypothesis does, per example) made a build's segment take a committed one's name, and
+    an unchanged add, giving its segment up, deleted the committed files."""
+    import random
+
+    from searchlib import checking
+
+    with searchlib.Index.create(tmp_path / "index") as index:
+        for number in range(3):
+            document = searchlib.Document(str(number), f"Ferry {number}", "a ferry to Kiel", lang="en")
+            random.seed(7)
+            index.add([document])
+            random.seed(7)
+            assert index.add([document]).unchanged == 1  # its build's segment is given up
+        assert len(index) == 3 and {h.id for h in index.search("ferry")} == {"0", "1", "2"}
+    assert checking.check(tmp_path / "index").healthy
