@@ -3,6 +3,7 @@ and indexes of earlier releases (the oracle of test_fields_oracle.py checks the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES_DIR, searchlib_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import searchlib
 from searchlib import fields
@@ -325,8 +328,6 @@ def test_a_declaration_this_version_cannot_read_is_a_clear_error(shop: searchlib
 
 # -- as an attacker: any query text, any filter, any sort -------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 PIECES = st.sampled_from(
     ["tags:", "price:", "in_stock:", "notes:", "date:", "lang:", "[", "]", "{", "}", " TO ", "*", ">", "<=",
@@ -380,3 +381,13 @@ def test_any_field_values_are_indexed_or_refused_naming_the_field(shop, values) 
         return
     stored = shop.document("fuzz")
     assert set(stored.fields) == {name for name, value in values.items() if value is not None}
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=st.lists(st.text(max_size=12), max_size=4))
+def test_any_filter_argument_is_read_or_is_a_query_error(items: list[str]) -> None:
+    from searchlib import filters, syntax
+
+    kinds = {**syntax.BUILTIN_KINDS, "price": "numeric", "tags": "keyword", "ok": "boolean", "notes": "text"}
+    with contextlib.suppress(searchlib.QueryError):
+        filters.filter_nodes(filters.from_arguments(items, kinds), kinds)
