@@ -21,6 +21,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from conftest import AR_ARTICLE, RU_ASEAN, SEEDS, searchlib_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import searchlib
 from searchlib.loading import load_paths
@@ -328,3 +330,29 @@ def test_one_pretty_printed_object_is_one_document(server: Server) -> None:
     status, answer = server.request("POST", "/api/documents", body.encode(), token=TOKEN)
     assert status == 200 and answer["added"] == 1
     assert server.request("GET", "/api/documents/pretty")[1]["title"] == "Pretty"
+
+
+PARAMS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["q", "lang", "limit", "offset", "filter", "sort", "facets", "facet", "highlight", "x"]
+        ),
+        st.one_of(
+            st.text(max_size=20),
+            st.sampled_from(
+                ["-1", "0", "10", "1e9", "lang=ru", "tags:trap", '{"lang": ["ar"]}', "date=2024..", "-date"]
+            ),
+        ),
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=PARAMS)
+def test_any_search_request_is_answered_or_refused_never_a_500(server: Server, params) -> None:
+    status, answer = server.request("GET", "/api/search?" + urlencode(params))
+    assert status in (200, 400), (params, answer)
+    assert isinstance(answer, dict) and (("error" in answer) == (status == 400))
+    page_status, _ = server.request("GET", "/?" + urlencode(params))
+    assert page_status in (200, 400)
