@@ -108,7 +108,10 @@ def search_arguments(request: Request, kinds: dict[str, str]) -> dict[str, Any]:
             lang = to_language(lang)
         except ValueError as error:
             raise ApiError(400, str(error)) from None
-    listed = lambda name: [v.strip() for item in params.getlist(name) for v in item.split(",") if v.strip()]  # noqa: E731
+
+    def listed(name: str) -> list[str]:  # sort=-price,title and sort=-price&sort=title alike
+        return [value.strip() for item in params.getlist(name) for value in item.split(",") if value.strip()]
+
     return {
         "text": text,
         "lang": lang,
