@@ -448,7 +448,7 @@ class Index:
         )
 
         def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
-            return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs, budget)
+            return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs, budget, documents)
 
         scores = matching.evaluate(node, documents, leaf_scores, reading)
         marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings], weights)

@@ -234,3 +234,24 @@ def test_replacements_and_deletions_rank_like_a_fresh_build_of_the_live_document
     assert rankings(edited) == expected
     for index in (edited, fresh, parallel):
         index.close()
+
+
+def test_terms_scored_from_blocks_of_postings_score_as_whooshs_matchers(
+    corpus, seed_index, monkeypatch
+) -> None:
+    """The block reader of single terms (matching._add_term) gives every document the very
+    score Whoosh's matcher and scorer give it (to the last bit), on an index with several
+    segments, replacements and deletions, and on the seeds' cross-script name keys."""
+    from searchlib import matching
+
+    index, _, vocab, rng = corpus
+    ids = sorted(fields["id"] for fields in index._current_searcher().reader().all_stored_fields())
+    texts = [_random_query(rng, vocab, ids) for _ in range(300)]
+    texts += ["АСЕАН", "Laos", "ASEAN Vientiane", "Лаос Казахстан", "naturkatastrofe"]
+    for text in texts:
+        for searched in (index, seed_index):
+            monkeypatch.setattr(matching, "BLOCK_READS", True)
+            fast = [(h.id, h.score) for h in searched.search(text, limit=RANKED, highlight=False)]
+            monkeypatch.setattr(matching, "BLOCK_READS", False)
+            slow = [(h.id, h.score) for h in searched.search(text, limit=RANKED, highlight=False)]
+            assert fast == slow, text
