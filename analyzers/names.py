@@ -18,8 +18,6 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-import simplemma
-
 from analyzers import arabic, russian
 from analyzers.chain import WORD_CACHE_SIZE, Chain, resized_with_the_word_cache
 from analyzers.registry import canonical, chain
@@ -127,6 +125,8 @@ def _is_common_word(word: str, key_lang: str) -> bool:
     Russian names; simplemma's dictionaries keep names capitalized (``korea`` → ``Korea``)."""
     if key_lang == "ru":
         return russian.is_common_word(word)
+    import simplemma  # here, not at import: loading it is a tenth of a command's start-up
+
     code = "nb" if key_lang == "no" else key_lang
     try:
         known = simplemma.is_known(word, lang=code)

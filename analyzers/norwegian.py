@@ -5,7 +5,6 @@ Keeps æ ø å (folding them would merge words such as for/før and dør/dor).
 
 from __future__ import annotations
 
-import simplemma
 import snowballstemmer
 
 from analyzers.chain import Chain
@@ -14,6 +13,8 @@ from analyzers.stopwords import stopwords
 
 
 def make() -> Chain:
+    import simplemma  # here, not at import: a process that reads no Norwegian never loads it
+
     stemmer = snowballstemmer.stemmer("norwegian")
 
     def lemma(word: str) -> str:

@@ -153,7 +153,7 @@ def test_fields_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> 
 def test_serve_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "serve.json"
     out = run_module(
-        "benchmarks.bench_serve", "--data", str(tiny_xquad), "--clients", "2", "--seconds", "2",
+        "benchmarks.bench_serve", "--data", str(tiny_xquad), "--clients", "2", "--seconds", "1",
         "--batch", "5", "--write-every", "0.5", "--out", str(out_file),
     )  # fmt: skip
     assert out.returncode == 0, out.stdout + out.stderr

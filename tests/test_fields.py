@@ -370,7 +370,7 @@ FIELD_VALUES = st.dictionaries(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=FIELD_VALUES)
 def test_any_field_values_are_indexed_or_refused_naming_the_field(shop, values) -> None:
     document = Document("fuzz", "Fuzz", "fuzzed values", lang="en", fields=values)

@@ -348,7 +348,7 @@ PARAMS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(params=PARAMS)
 def test_any_search_request_is_answered_or_refused_never_a_500(server: Server, params) -> None:
     status, answer = server.request("GET", "/api/search?" + urlencode(params))
