@@ -166,6 +166,13 @@ def parse_json(
     except json.JSONDecodeError as error:
         yield Skipped(origin, f"not valid JSON ({error.msg}, line {error.lineno})")
         return
+    yield from json_records(value, origin, declared)
+
+
+def json_records(
+    value: object, origin: str, declared: Mapping[str, Field] = NO_FIELDS
+) -> Iterator[Document | Skipped | Unrecognized]:
+    """The documents of parsed JSON: one object, or an array of them."""
     records = value if isinstance(value, list) else [value]
     unknown: set[str] = set()
     for number, record in enumerate(records, start=1):

@@ -122,9 +122,14 @@ class Documents:
         if fieldname not in self.facts.lengths:
             key = fieldname.rpartition("_")[2] if "_" in fieldname else ""  # notes_ru → ru; names: all
             codes = [code for code in self.languages if not key or canonical(code) == key]
-            length = self.searcher.reader().doc_field_length
+            lengths = self.field_lengths(fieldname)  # the list block-read scoring reads too
+            if lengths is None:
+                reader = self.searcher.reader()
+                lengths = [
+                    reader.doc_field_length(docnum, fieldname) for docnum in range(reader.doc_count_all())
+                ]
             self.facts.lengths[fieldname] = sum(  # None: the field is empty in that document
-                length(docnum, fieldname) or 0 for code in codes for docnum in self.languages[code]
+                lengths[docnum] or 0 for code in codes for docnum in self.languages[code]
             )
         return self.facts.lengths[fieldname]
 

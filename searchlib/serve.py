@@ -31,7 +31,7 @@ from searchlib.building import AddResult
 from searchlib.documents import to_language
 from searchlib.errors import IndexCorruptError, IndexLockedError, SearchlibError
 from searchlib.index import Index
-from searchlib.loading import Skipped, Unrecognized, parse_json, stream_jsonl
+from searchlib.loading import Skipped, Unrecognized, json_records, stream_jsonl
 from searchlib.query import QueryError
 
 MAX_BODY_BYTES = 64_000_000
@@ -187,14 +187,17 @@ def _add(service: Service, body: bytes) -> Response:
     index = service.index()
     declared = index.fields
     text = body.lstrip()
-    whole = _json_or_none(text)
-    if text.startswith(b"[") or isinstance(whole, dict):  # an array, or one (pretty-printed) object
-        try:
-            items = list(parse_json(text.decode("utf-8"), "body", declared))
-        except UnicodeDecodeError:
-            raise ApiError(400, "the body is not UTF-8 text") from None
-        if items and isinstance(items[0], Skipped) and items[0].path == "body":
-            raise ApiError(400, f"the body is not a JSON array of documents: {items[0].reason}")
+    try:  # parsed once: an array, or one (pretty-printed) object; else JSONL
+        whole = json.loads(text)
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        whole = None
+        if text.startswith(b"["):
+            message = f"not valid JSON ({error.msg}, line {error.lineno})"
+            raise ApiError(400, f"the body is not a JSON array of documents: {message}") from None
+    if isinstance(whole, (list, dict)):
+        items = list(json_records(whole, "body", declared))
     else:
         items = list(stream_jsonl(io.BytesIO(body), "body", service.max_body_bytes, declared))
     documents = [item for item in items if not isinstance(item, (Skipped, Unrecognized))]
@@ -218,13 +221,6 @@ def _add(service: Service, body: bytes) -> Response:
             "unrecognized_keys": unrecognized,
         }
     )
-
-
-def _json_or_none(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 def api_delete(request: Request) -> Response:
