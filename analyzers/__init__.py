@@ -12,11 +12,22 @@ from collections.abc import Sequence
 from analyzers import names as _names
 from analyzers.chain import Chain, clear_word_caches, set_word_cache_size
 from analyzers.detect import detect_language
-from analyzers.registry import GENERIC, canonical, chain, languages
+from analyzers.registry import (
+    DESCRIPTIONS,
+    GENERIC,
+    VERSIONS,
+    canonical,
+    chain,
+    known_version,
+    languages,
+    using_versions,
+)
 from analyzers.token import Token
 from analyzers.tokenizer import pairs, runs, spaced_words, words
 
 __all__ = [
+    "DESCRIPTIONS",
+    "VERSIONS",
     "Chain",
     "Token",
     "analyze",
@@ -25,8 +36,10 @@ __all__ = [
     "clear_word_caches",
     "detect_language",
     "index_terms",
+    "known_version",
     "languages",
     "set_word_cache_size",
+    "using_versions",
     "words",
 ]
 

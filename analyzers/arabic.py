@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pyarabic import araby
 
+from analyzers import arabic_lemmas
+from analyzers.arabic_lexicon import spelling
 from analyzers.chain import Chain
 from analyzers.normalize import fold
 from analyzers.stopwords import stopwords
@@ -47,5 +49,19 @@ def light_stem(word: str) -> str:
     return word
 
 
+def lemma_or_light_stem(word: str) -> str:
+    """The dictionary lemma of a word spelled by :func:`spelling` ("" for a function word
+    under clitics), else its light stem; ة folded to ه either way, as people type it."""
+    found = arabic_lemmas.lemma(word)
+    if found is None:
+        return light_stem(normalize(word))
+    return found.replace("ة", "ه")
+
+
 def make() -> Chain:
+    return Chain(fold=spelling, stem=lemma_or_light_stem, stop=stopwords("ar", spelling))
+
+
+def make_light() -> Chain:
+    """The chain of searchlib 0.1: normalization and light stemming only."""
     return Chain(fold=normalize, stem=light_stem, stop=stopwords("ar", normalize))

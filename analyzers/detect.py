@@ -8,6 +8,7 @@ languages are possible (an index's languages) can narrow the candidates further.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
@@ -165,11 +166,36 @@ def dominant_script(text: str) -> str | None:
 def _model() -> LanguageIdentifier:
     """py3langid's model over all its languages; restricting its softmax keeps the ratios.
 
-    Imported on first use: py3langid brings numpy, a third of searchlib's start-up.
+    Imported on first use: py3langid brings numpy, a third of searchlib's start-up. Its model
+    ships LZMA-compressed, and decompressing it took half a second in every process that
+    identified a language; :mod:`analyzers.model_cache` keeps it uncompressed in the cache
+    directory, mapped into memory in a few hundredths of a second.
     """
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    from analyzers.model_cache import langid_arrays
+
+    arrays = langid_arrays(MODEL_DIR / MODEL_FILE)
+    return LanguageIdentifier(
+        np.asarray(arrays["ptc"]),
+        np.asarray(arrays["pc"]),
+        arrays["classes"].tolist(),
+        _unsigned(arrays["nextmove"]),
+        arrays["out_feat"].tolist(),
+        norm_probs=True,
+        tk_row=_unsigned(arrays["nextmove_row"]),
+    )
+
+
+def _unsigned(values: object) -> array:
+    """A numpy array of unsigned integers as the stdlib array py3langid's tokenizer indexes."""
+    import numpy as np
+
+    values = np.ascontiguousarray(values)
+    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+    out.frombytes(memoryview(values).cast("B"))
+    return out
 
 
 @cache

@@ -18,9 +18,10 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-from analyzers import arabic, russian
+from analyzers import arabic, dictionaries, russian
 from analyzers.chain import WORD_CACHE_SIZE, Chain, resized_with_the_word_cache
 from analyzers.registry import canonical, chain
+from analyzers.stopwords import stopwords
 from analyzers.token import Token
 from analyzers.tokenizer import words
 
@@ -125,12 +126,10 @@ def _is_common_word(word: str, key_lang: str) -> bool:
     Russian names; simplemma's dictionaries keep names capitalized (``korea`` → ``Korea``)."""
     if key_lang == "ru":
         return russian.is_common_word(word)
-    import simplemma  # here, not at import: loading it is a tenth of a command's start-up
-
     code = "nb" if key_lang == "no" else key_lang
     try:
-        known = simplemma.is_known(word, lang=code)
-        return known and not simplemma.lemmatize(word, lang=code)[:1].isupper()
+        known = dictionaries.is_known(word, code)
+        return known and not dictionaries.lemmatize(word, code)[:1].isupper()
     except (ValueError, KeyError, OSError):  # a language simplemma has no dictionary for
         return False
 
@@ -144,7 +143,8 @@ def _word_keys(word: str, key_lang: str, every_word: bool = False) -> tuple[str,
     if not first.isalpha() or not (every_word or first.isupper() or _uncased(first)):
         return ()  # what looks like a name: capitalized, or any word of a script without case
     language = chain(key_lang)
-    forms = _base_forms(word, key_lang, language, chain("ar").stop)
+    # Arabic stopwords as the key's normalization spells them, whichever Arabic chain reads.
+    forms = _base_forms(word, key_lang, language, stopwords("ar", arabic.normalize))
     keys = (skeleton(transliterate(base)) for base in forms)
     return tuple(key for key in keys if len(key) >= MIN_KEY)
 

@@ -2,8 +2,12 @@
 
 Over the distinct lowercased forms of a treebank file (each with its most frequent
 gold lemma), each form analyzed alone: recall = share of same-lemma pairs that get
-the same term; precision = share of same-term pairs that have the same lemma.
-Baselines in the same run: plain Snowball, and pymorphy3's first parse for Russian.
+the same term; precision = share of same-term pairs that have the same lemma. Forms
+searchlib drops (stopwords, and for Arabic function words under clitics) are left
+out of every row, so all rows compare the same forms.
+Baselines in the same run: plain Snowball; pymorphy3's first parse for Russian; for
+Arabic searchlib 0.1's light stemmer and, if installed (``pip install qalsadi``),
+qalsadi's lemmatizer.
 
     python -m benchmarks.analyzer_quality [--split test|dev] [--data DIR] [--out FILE]
 """
@@ -20,6 +24,7 @@ import snowballstemmer
 
 import analyzers
 from analyzers import arabic
+from analyzers.chain import Chain
 from benchmarks.common import SHARED_DATA, write_results
 
 TREEBANKS = {"ru": "ru_gsd", "no": "no_bokmaal", "ar": "ar_pud"}
@@ -60,16 +65,17 @@ def conflation(gold: dict[str, str], term_of: Callable[[str], str]) -> dict[str,
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def searchlib_term(lang: str) -> Callable[[str], str]:
-    """The term our chain gives a form, stopwords included: they are conflated
-    like any word, only dropped at indexing, and a dropped form has no term to compare."""
-    chain = analyzers.chain(lang)
+def chain_term(chain: Chain) -> Callable[[str], str]:
+    """The terms a chain gives a form, "" if it drops every word of it."""
 
     def term(form: str) -> str:
-        words = [w for w, *_ in analyzers.words(form)]
-        return " ".join(chain.stem(chain.fold(w)) for w in words) or form
+        return " ".join(filter(None, (chain.uncached_term(w) for w, *_ in analyzers.words(form))))
 
     return term
+
+
+def searchlib_term(lang: str) -> Callable[[str], str]:
+    return chain_term(analyzers.chain(lang))
 
 
 def snowball_term(lang: str) -> Callable[[str], str]:
@@ -82,6 +88,28 @@ def pymorphy_term() -> Callable[[str], str]:
     return lambda form: morph.parse(form)[0].normal_form
 
 
+def qalsadi_term() -> Callable[[str], str] | None:
+    """qalsadi's lemmatizer as it comes (GPL, slow, not a dependency): None if not installed."""
+    try:
+        from qalsadi.lemmatizer import Lemmatizer
+    except ImportError:
+        return None
+    lemmatizer = Lemmatizer()
+    return lambda form: arabic.normalize(lemmatizer.lemmatize(form))
+
+
+def baselines(lang: str) -> dict[str, Callable[[str], str]]:
+    rows = {"snowball": snowball_term(lang)}
+    if lang == "ru":
+        rows["pymorphy3 first parse"] = pymorphy_term()
+    if lang == "ar":
+        rows["searchlib 0.1 (light stems)"] = chain_term(arabic.make_light())
+        qalsadi = qalsadi_term()
+        if qalsadi:
+            rows["qalsadi, raw"] = qalsadi
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=["test", "dev"])
@@ -91,14 +119,16 @@ def main() -> None:
 
     figures: dict[str, dict[str, dict[str, float]]] = {}
     for lang, treebank in TREEBANKS.items():
-        gold = gold_lemmas(args.data / f"{treebank}-{args.split}.tsv", lang)
-        rows = {"snowball": conflation(gold, snowball_term(lang))}
-        if lang == "ru":
-            rows["pymorphy3 first parse"] = conflation(gold, pymorphy_term())
-        rows["searchlib"] = conflation(gold, searchlib_term(lang))
+        ours = searchlib_term(lang)
+        every_form = gold_lemmas(args.data / f"{treebank}-{args.split}.tsv", lang)
+        gold = {form: lemma for form, lemma in every_form.items() if ours(form)}
+        rows = {name: conflation(gold, term) for name, term in baselines(lang).items()}
+        rows["searchlib"] = conflation(gold, ours)
         figures[lang] = rows
         best_baseline = max(r["f1"] for name, r in rows.items() if name != "searchlib")
-        print(f"\n{treebank}-{args.split}: {len(gold)} distinct forms")
+        print(
+            f"\n{treebank}-{args.split}: {len(gold)} distinct forms ({len(every_form) - len(gold)} dropped)"
+        )
         print(f"{'analyzer':<24}{'precision':>10}{'recall':>10}{'F1':>8}{'F1 / best baseline':>20}")
         for name, r in rows.items():
             ratio = r["f1"] / best_baseline

@@ -6,7 +6,9 @@ is lemmatized once (on these small texts 40% of Russian tokens are distinct form
 *warm*, the cache already holding the text's words, as in a long indexing run where
 most tokens are forms seen before. The baseline is the same tokenizer, lowercasing and
 an uncached Snowball stemmer (PyStemmer when installed); languages Snowball lacks get
-tokenizing and lowercasing.
+tokenizing and lowercasing. Arabic is also analyzed and indexed (its paragraphs, language
+given) with searchlib 0.1's chain (light stems, no dictionary) in the same run: the
+lemmas' cost is the ratio of the two.
 
     python -m benchmarks.analyzer_speed [--repeats 3]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,6 +26,9 @@ from pathlib import Path
 import snowballstemmer
 
 import analyzers
+import searchlib
+from analyzers import arabic
+from analyzers.chain import Chain
 from analyzers.snowball import ALGORITHMS
 from benchmarks.common import SHARED_DATA, read_jsonl, write_results
 
@@ -45,6 +51,57 @@ def ours(lang: str) -> Callable[[str], int]:
         return len(analyzers.analyze(text, lang))
 
     return run
+
+
+def with_chain(chain: Chain) -> Callable[[str], int]:
+    """``analyzers.analyze`` with another chain in place of the registered one."""
+
+    def run(text: str) -> int:
+        return sum(1 for word, *_ in analyzers.words(text) if chain.term(word))
+
+    return run
+
+
+def arabic_chains(texts: list[str], repeats: int) -> dict[str, dict[str, float]]:
+    """Arabic analyzed, and indexed, with the chain of each version, cold and warm."""
+    chains = {"now (lemmas)": analyzers.chain("ar"), "then (light stems)": arabic.make_light()}
+    documents = [
+        searchlib.Document(id=str(i), title="", body=text, lang="ar") for i, text in enumerate(texts)
+    ]
+    figures = {}
+    for (name, chain), version in zip(chains.items(), (analyzers.VERSIONS["ar"], 1), strict=True):
+        run = with_chain(chain)
+        figures[name] = {
+            "cold_tokens_per_s": tokens_per_second(run, texts, repeats, analyzers.clear_word_caches),
+            "warm_tokens_per_s": tokens_per_second(run, texts, repeats, lambda: None),
+            "cold_index_docs_per_s": documents_per_second(documents, version, repeats, cold=True),
+            "warm_index_docs_per_s": documents_per_second(documents, version, repeats, cold=False),
+        }
+    now, then = figures.values()
+    figures["ratio now / then"] = {key: now[key] / then[key] for key in now}
+    print("\nArabic (XQuAD-ar), now against searchlib 0.1's chain, in this run")
+    for name, row in figures.items():
+        print(f"  {name:<20}" + "".join(f"{key} {value:,.2f}  " for key, value in row.items()))
+    return figures
+
+
+def documents_per_second(
+    documents: list[searchlib.Document], version: int, repeats: int, cold: bool
+) -> float:
+    """Index ``documents`` into a new index made with Arabic chain ``version``; ``cold``: the
+    word caches emptied first (the lexicon stays loaded, as in any process past its first
+    Arabic word)."""
+    timings = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as directory:
+            index = searchlib.Index.create(Path(directory) / "index", chain_versions={"ar": version})
+            if cold:
+                analyzers.clear_word_caches()
+            started = time.perf_counter()
+            index.add(documents)
+            timings.append(time.perf_counter() - started)
+            index.close()
+    return len(documents) / statistics.median(timings)
 
 
 def tokens_per_second(
@@ -96,6 +153,8 @@ def main() -> None:
             f"{lang:<6}{len(words):>9}{len(set(words)):>9}{cold:>12,.0f}{warm:>12,.0f}{base:>12,.0f}"
             f"{cold / base:>11.2f}{warm / base:>11.2f}"
         )
+    if "ar" in texts:
+        rows["ar"]["chains"] = arabic_chains(texts["ar"], args.repeats)
     write_results("analyzer_speed", {"repeats": args.repeats, "results": rows}, args.out)
 
 

@@ -9,6 +9,7 @@ Splits: XQuAD questions whose SQuAD id ends in 0-7 are for tuning, 8-f are held 
 NorQuAD tunes on train/validation and reports test.
 
     python -m benchmarks.quality [--split heldout|tune|all] [--per-lang N] [--skip-norquad]
+                                 [--chain-versions ar=1]   # an older chain, to compare
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import analyzers
 import searchlib
 from benchmarks.common import SHARED_DATA, read_jsonl, write_results
 from benchmarks.systems import Searchlib, System, Tantivy, WhooshStandard
@@ -119,7 +121,9 @@ def print_ratios(results: dict[str, dict], ours: str) -> None:
         )
 
 
-def run_xquad(data: Path, split: str, per_lang: int | None, baselines: bool) -> dict:
+def run_xquad(
+    data: Path, split: str, per_lang: int | None, baselines: bool, versions: dict[str, int] | None = None
+) -> dict:
     corpus = documents(read_jsonl(data / "corpus.jsonl"))
     queries = [
         q for q in read_jsonl(data / "queries.jsonl") if split == "all" or xquad_split(q["id"]) == split
@@ -128,7 +132,7 @@ def run_xquad(data: Path, split: str, per_lang: int | None, baselines: bool) -> 
         queries = sample_per_language(queries, per_lang)
     relevant = qrels(data / "qrels.tsv")
     started = time.perf_counter()
-    ours = Searchlib(corpus)
+    ours = Searchlib(corpus, chain_versions=versions)
     print(f"searchlib indexed {len(corpus)} documents in {time.perf_counter() - started:.1f} s")
     systems: list[System] = [
         ours,
@@ -145,7 +149,7 @@ def run_xquad(data: Path, split: str, per_lang: int | None, baselines: bool) -> 
     return {"split": split, "queries": len(queries), "results": results}
 
 
-def run_norquad(data: Path, split: str, baselines: bool) -> dict:
+def run_norquad(data: Path, split: str, baselines: bool, versions: dict[str, int] | None = None) -> dict:
     corpus = documents(read_jsonl(data / "corpus.jsonl"))
     wanted = {
         "heldout": {"test"},
@@ -154,7 +158,7 @@ def run_norquad(data: Path, split: str, baselines: bool) -> dict:
     }[split]
     queries = [{**q, "lang": "no"} for q in read_jsonl(data / "queries.jsonl") if q["split"] in wanted]
     relevant = qrels(data / "qrels.tsv")
-    ours = Searchlib(corpus)
+    ours = Searchlib(corpus, chain_versions=versions)
     systems: list[System] = [ours]
     if baselines:
         systems.append(WhooshStandard(corpus))
@@ -169,6 +173,13 @@ def run_norquad(data: Path, split: str, baselines: bool) -> dict:
     return {"split": split, "queries": len(queries), "results": results}
 
 
+def chain_version(argument: str) -> tuple[str, int]:
+    lang, _, version = argument.partition("=")
+    if not version.isdigit():
+        raise argparse.ArgumentTypeError(f"expected LANG=VERSION such as ar=1, not {argument!r}")
+    return lang, int(version)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="heldout", choices=["heldout", "tune", "all"])
@@ -177,11 +188,14 @@ def main() -> None:
     parser.add_argument("--norquad", type=Path, default=SHARED_DATA / "norquad")
     parser.add_argument("--skip-norquad", action="store_true")
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--chain-versions", type=chain_version, action="append", default=[], metavar="LANG=N")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    figures = {"xquad": run_xquad(args.xquad, args.split, args.per_lang, not args.no_baselines)}
+    versions = dict(args.chain_versions)
+    figures = {"xquad": run_xquad(args.xquad, args.split, args.per_lang, not args.no_baselines, versions)}
     if not args.skip_norquad:
-        figures["norquad"] = run_norquad(args.norquad, args.split, not args.no_baselines)
+        figures["norquad"] = run_norquad(args.norquad, args.split, not args.no_baselines, versions)
+    figures["chain_versions"] = {**analyzers.VERSIONS, **versions}
     write_results(f"quality_{args.split}", figures, args.out)
 
 

@@ -34,9 +34,14 @@ class System(Protocol):
 class Searchlib:
     """searchlib over one index; ``variant`` searches the same index another way."""
 
-    def __init__(self, documents: Iterable[searchlib.Document], path: Path | None = None) -> None:
+    def __init__(
+        self,
+        documents: Iterable[searchlib.Document],
+        path: Path | None = None,
+        chain_versions: dict[str, int] | None = None,
+    ) -> None:
         path = path or Path(tempfile.mkdtemp(prefix="searchlib-bench-"))
-        self.index = searchlib.Index.create(path / "index")
+        self.index = searchlib.Index.create(path / "index", chain_versions=chain_versions)
         self.index.add(documents)
         self.name, self.lang_given, self.cross_script = "searchlib", False, True
 

@@ -38,7 +38,7 @@ from searchlib import commits
 from searchlib.documents import Document
 from searchlib.fields import Field, check_values, declared, text_field
 from searchlib.postings import PostingTable, write_postings
-from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
+from searchlib.schema import FINGERPRINT, NAMES, body_field, chain_versions, title_field
 from searchlib.storage import SealedWriter, open_whoosh
 
 CHUNK_CHARS = 200_000  # text per chunk: enough to amortize a hand-over, small enough to balance
@@ -128,6 +128,7 @@ class SegmentBuilder:
         self._count = 0
         self._chunks = 0
         self._declared = declared(self._searcher.schema)
+        self._chain_versions = chain_versions(self._searcher.schema)
 
     def __enter__(self) -> SegmentBuilder:
         """Build within ``with``: on an error the segment is given up, and Python's cyclic
@@ -169,7 +170,8 @@ class SegmentBuilder:
             if indexed and self._stored_fingerprint(docnum) == fingerprint:
                 filed.append(Filed(document.id, UNCHANGED, "", True))
                 continue
-            values, texts = fields_of(document, self._declared)
+            with analyzers.using_versions(self._chain_versions):  # as the index's terms were made
+                values, texts = fields_of(document, self._declared)
             if self._keeps_fingerprints:
                 values[FINGERPRINT] = fingerprint
             self._file(values, texts)

@@ -22,12 +22,14 @@ from pathlib import Path, PurePosixPath
 
 import attrs
 
+import analyzers
 from searchlib import checking, fields, filters, output, paths
 from searchlib.building import AddResult, content_digest
 from searchlib.documents import Document
 from searchlib.fields import Field
 from searchlib.index import LOCK_TIMEOUT_S, MEMORY_MB, Index, Results, SearchlibError, exists
 from searchlib.loading import MAX_FILE_BYTES, TEXT_SUFFIXES, Skipped, Unrecognized, load_paths, load_stream
+from searchlib.page import LANGUAGE_NAMES
 from searchlib.query import QueryError
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -629,6 +631,10 @@ def run_stats(args: argparse.Namespace) -> int:
         print(f"  {lang}: {count}")
     print(f"terms:     {figures['terms']}")
     print(f"size:      {figures['size_bytes'] / 1e6:.2f} MB")
+    print("analysis:")
+    for lang, version in figures["chain_versions"].items():
+        about = analyzers.DESCRIPTIONS.get((lang, version), f"version {version}")
+        print(f"  {LANGUAGE_NAMES.get(lang, lang)}: {about}")
     return EXIT_OK
 
 

@@ -27,7 +27,12 @@ def snippet(
     """The best ``window``-word passage of ``text`` with the words matching ``terms`` (index
     terms of ``lang``'s analyzer) or ``name_keys`` (keys of :mod:`analyzers.names`) marked."""
     text = text[:MAX_ANALYZED_CHARS]
-    tokens = analyzers.analyze(text, lang)
+    if terms:
+        tokens = analyzers.analyze(text, lang)
+    else:  # a hit through name keys alone: no term to find, so its words need no chain (nor dictionary)
+        tokens = [
+            analyzers.Token(w, i, start, end) for i, (w, start, end, _) in enumerate(analyzers.words(text))
+        ]
     if not tokens:
         return html.escape(text[:200])
     if name_keys:

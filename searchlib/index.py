@@ -41,7 +41,7 @@ from searchlib.errors import (
 )
 from searchlib.fields import Field, FieldError, Text, declared, text_field
 from searchlib.ranking import DEFAULT_RANKING, LanguageBM25F, Ranking
-from searchlib.schema import NAMES, body_field, build_schema, title_field, whoosh_fields_of
+from searchlib.schema import NAMES, body_field, build_schema, chain_versions, title_field, whoosh_fields_of
 from searchlib.storage import INDEX_NAME, DurableFileStorage, create_whoosh, open_whoosh
 
 # What Whoosh's readers raise on damaged bytes (a truncated file, a flipped length).
@@ -115,11 +115,18 @@ class Index:
     # -- lifecycle -----------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], fields: Mapping[str, Field] | None = None) -> Index:
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        fields: Mapping[str, Field] | None = None,
+        chain_versions: Mapping[str, int] | None = None,
+    ) -> Index:
         """A new, empty index at ``path`` (a directory, made if missing and empty if present),
-        with the fields ``fields`` declares beside searchlib's own (:mod:`searchlib.fields`)."""
+        with the fields ``fields`` declares beside searchlib's own (:mod:`searchlib.fields`).
+        ``chain_versions`` picks older analysis chains for some languages (``{"ar": 1}``:
+        searchlib 0.1's Arabic light stems), to compare or to match an older index."""
         path = Path(path)
-        schema = _schema_with(fields)
+        schema = _schema_with(fields, chain_versions)
         if exists(path):
             raise SearchlibError(f"{path}: an index already exists here")
         if path.is_dir() and any(path.iterdir()):
@@ -193,6 +200,14 @@ class Index:
                 f"{self.path}: the index cannot be read ({type(error).__name__}: {error}); "
                 "`searchlib check` names the damaged file"
             ) from None
+
+    @property
+    def chain_versions(self) -> dict[str, int]:
+        """The version of each language's analysis chain this index's terms were made by
+        (:data:`analyzers.VERSIONS`). Searches and additions use these versions, so an index
+        made by an older release keeps working; a new index gets the current ones."""
+        with self._reading():
+            return self._snapshot().chain_versions
 
     @property
     def fields(self) -> dict[str, Field]:
@@ -395,8 +410,12 @@ class Index:
             raise UntrustedIndexError(f"{self.path}: {error}") from None
 
     def _search(self, request: _Request) -> Results:
-        budget = matching.Budget(timeout_s=request.timeout_s)
         snapshot = self._snapshot()
+        with analyzers.using_versions(snapshot.chain_versions):  # query and snippets, as the terms were made
+            return self._search_in(snapshot, request)
+
+    def _search_in(self, snapshot: _Snapshot, request: _Request) -> Results:
+        budget = matching.Budget(timeout_s=request.timeout_s)
         searcher, documents, declared_fields = snapshot.searcher, snapshot.documents, snapshot.declared
         kinds = snapshot.kinds()
         node = query.parse(request.text, kinds)
@@ -545,7 +564,7 @@ class Index:
             self._ranking_generation += 1
 
     def stats(self) -> dict[str, object]:
-        """Documents per language, distinct terms, and size on disk."""
+        """Documents per language, distinct terms, size on disk, and the chain versions."""
         reader = self._current_searcher().reader()
         terms = sum(
             1 for field in reader.indexed_field_names() if "_" in field for _ in reader.lexicon(field)
@@ -557,6 +576,7 @@ class Index:
             "languages": self.language_counts(),
             "terms": terms,
             "size_bytes": size,
+            "chain_versions": self.chain_versions,
         }
 
 
@@ -583,6 +603,10 @@ class _Snapshot:
     generation: int  # of the ranking it scores with
     documents: matching.Documents
     declared: dict[str, Field]  # the fields declared in its schema
+
+    @property
+    def chain_versions(self) -> dict[str, int]:
+        return chain_versions(self.searcher.schema)
 
     def kinds(self) -> dict[str, str]:
         """What ``name:value`` means for each field a query can name."""
@@ -706,8 +730,13 @@ def _field_docs(language_counts: dict[str, int], text_names: Iterable[str] = ())
     return counts
 
 
-def _schema_with(fields: Mapping[str, Field] | None) -> Schema:
+def _schema_with(fields: Mapping[str, Field] | None, versions: Mapping[str, int] | None = None) -> Schema:
     """searchlib's schema with ``fields`` declared, or a :class:`FieldError` saying what is wrong."""
+    for lang, version in (versions or {}).items():
+        known_version = isinstance(version, int) and analyzers.known_version(str(lang), version)
+        if not known_version:
+            known = ", ".join(f"{key}: 1..{latest}" for key, latest in analyzers.VERSIONS.items())
+            raise SearchlibError(f"chain_versions: no chain {lang!r} version {version!r} (known: {known})")
     if fields is not None and not isinstance(fields, Mapping):
         raise FieldError(f"fields must map names to fields of searchlib.fields, not {type(fields).__name__}")
     for name, field in (fields or {}).items():
@@ -716,7 +745,7 @@ def _schema_with(fields: Mapping[str, Field] | None) -> Schema:
                 f"field {name!r}: expected a field of searchlib.fields (Keyword(), ...), not {field!r}"
             )
     try:
-        return build_schema(fields)
+        return build_schema(fields, versions)
     except ValueError as error:
         raise FieldError(str(error)) from None
 

@@ -18,6 +18,7 @@ from searchlib.fields import Field, check_name, declare
 GENERIC = "xx"
 NAMES = "names"  # the language-neutral name keys of analyzers.names, space-separated
 FINGERPRINT = "fingerprint"  # a digest of the document, to skip unchanged ones on re-indexing
+CHAIN_VERSION = "searchlib_chain_version"  # on a language's body field: the chain its terms came from
 
 
 def analyzer_keys() -> list[str]:
@@ -33,7 +34,11 @@ def body_field(key: str) -> str:
     return f"body_{key}"
 
 
-def build_schema(declarations: Mapping[str, Field] | None = None) -> Schema:
+def build_schema(
+    declarations: Mapping[str, Field] | None = None, versions: Mapping[str, int] | None = None
+) -> Schema:
+    """The schema of a new index, its terms to be made by the chain ``versions`` (language →
+    version; the current ones of :data:`analyzers.VERSIONS` unless told)."""
     fields = {
         "id": ID(stored=True, unique=True),
         "lang": ID(stored=True),
@@ -49,9 +54,21 @@ def build_schema(declarations: Mapping[str, Field] | None = None) -> Schema:
         fields[title_field(key)] = TEXT(analyzer=analyzer, phrase=True)
         fields[body_field(key)] = TEXT(analyzer=analyzer, phrase=True)
     schema = Schema(**fields)
+    for key, version in {**analyzers.VERSIONS, **(versions or {})}.items():
+        setattr(schema[body_field(key)], CHAIN_VERSION, version)
     for name, field in (declarations or {}).items():
         add_declared(schema, name, field)
     return schema
+
+
+def chain_versions(schema: Schema) -> dict[str, int]:
+    """The version of each language's chain that made the index's terms (:data:`analyzers.VERSIONS`):
+    recorded in the schema, so it changes with the commit that changes it; an index made by
+    searchlib 0.1 records none and was made by the first version of each."""
+    return {
+        key: getattr(schema[body_field(key)], CHAIN_VERSION, 1) if body_field(key) in schema else 1
+        for key in analyzers.VERSIONS
+    }
 
 
 def whoosh_fields_of(schema: Schema, name: str, field: Field) -> dict[str, FieldType]:

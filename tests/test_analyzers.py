@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +219,15 @@ def test_only_the_scripts_default_language_gets_a_prior() -> None:
 def test_detect_language_of_text_without_letters_is_unknown() -> None:
     assert analyzers.detect_language("") == "xx"
     assert analyzers.detect_language("12345 !!!") == "xx"
+
+
+def test_the_language_model_is_cached_uncompressed_and_a_damaged_cache_is_made_again(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    code = "import analyzers; print(analyzers.detect_language('Utenriksministeren uttrykte takknemlighet'))"
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    [cached] = list(tmp_path.glob("searchlib/langid-*"))
+    assert {f.name for f in cached.iterdir()} >= {"ptc.npy", "nextmove.npy", "classes.npy"}
+    (cached / "ptc.npy").write_bytes(b"\x93NUMPY broken")
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout == second.stdout == "no\n"
+    assert (cached / "ptc.npy").stat().st_size > 1_000_000  # made again

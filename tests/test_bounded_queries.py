@@ -34,7 +34,7 @@ def large_index(tmp_path_factory: pytest.TempPathFactory) -> searchlib.Index:
             body=" ".join(rng.choices(vocabulary, k=40)),
             lang="en",
         )
-        for i in range(20_000)
+        for i in range(10_000)
     )
     index.search("warm")
     yield index
