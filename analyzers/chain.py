@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial
 
 import attrs
 
@@ -25,13 +25,23 @@ class Chain:
     fold: Callable[[str], str]
     stem: Callable[[str], str]
     stop: frozenset[str] = frozenset()
+    number: int = attrs.field(init=False)  # its entries' key in the shared cache
     term: Callable[[str], str | None] = attrs.field(init=False)
+
+    @number.default
+    def _register(self) -> int:
+        _CHAINS.append(self)
+        return len(_CHAINS) - 1
 
     @term.default
     def _cached_term(self) -> Callable[[str], str | None]:
-        number = len(_CHAINS)
-        _CHAINS.append(self)
+        number = self.number
         return lambda word: _cached_term(number, word)
+
+    def terms(self, words: Iterable[str]) -> list[str | None]:
+        """:attr:`term` of each word, looked up without a Python call per word (``map`` of a
+        ``partial`` of the cache, both in C): a snippet reads hundreds of words a search."""
+        return list(map(partial(_cached_term, self.number), words))
 
     def uncached_term(self, word: str) -> str | None:
         folded = self.fold(word)

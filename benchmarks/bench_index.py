@@ -1,8 +1,10 @@
 """Indexing speed, memory, size, open time and query latency, against baselines in the same run.
 
 Corpora: the XQuAD documents (2,880 in 12 languages, 3.5 MB) copied 1x, 4x, 16x with
-distinct ids. Systems: searchlib (one process, and ``--jobs 2``), Whoosh with its
-StandardAnalyzer in one field, Tantivy with its default tokenizer (one thread). Each
+distinct ids. Systems: searchlib (one process with each document's language given, one
+with it unknown, and ``--jobs 2``), Whoosh with its StandardAnalyzer in one field, Tantivy
+with its default tokenizer (one thread), bm25s with PyStemmer per document language (saved
+to disk), SQLite FTS5 (unicode61, in a database file). Each
 build runs in a fresh process, so peak memory is its own, with the engine imported before
 the clock starts (start-up is not indexing; for searchlib it is ~0.3 s). Repeats take
 turns between systems; figures are medians of ``--repeats``; ratios are to the Whoosh
@@ -26,13 +28,33 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import attrs
+
 from benchmarks.common import SHARED_DATA, read_jsonl, write_results
 from benchmarks.quality import documents
 from benchmarks.systems import plain_words
 
-SYSTEMS = ("searchlib", "searchlib --jobs 2", "Whoosh StandardAnalyzer", "Tantivy")
+SYSTEMS = (
+    "searchlib",
+    "searchlib (lang unknown)",
+    "searchlib --jobs 2",
+    "Whoosh StandardAnalyzer",
+    "Tantivy",
+    "bm25s + PyStemmer",
+    "SQLite FTS5",
+)
 # Each system's engine is imported before its clock starts: Python start-up is not indexing.
-ENGINES = {"searchlib": "searchlib", "Whoosh StandardAnalyzer": "whoosh.index", "Tantivy": "tantivy"}
+ENGINES = {
+    "searchlib": "searchlib",
+    "Whoosh StandardAnalyzer": "whoosh.index",
+    "Tantivy": "tantivy",
+    "bm25s + PyStemmer": "bm25s",
+    "SQLite FTS5": "sqlite3",
+}
+
+
+def engine(system: str) -> str:
+    return ENGINES[system.split(" --")[0].split(" (")[0]]
 
 
 def corpus(data: Path, scale: int) -> list:
@@ -55,11 +77,16 @@ def build(system: str, make_docs: Callable[[], Iterator], path: Path) -> dict:
         import searchlib
 
         jobs = 2 if "--jobs" in system else 1
+        unknown = "lang unknown" in system
+
+        def made() -> Iterator:
+            return (attrs.evolve(d, lang=None) for d in make_docs()) if unknown else make_docs()
+
         with searchlib.Index.create(path) as index:
-            index.add(make_docs(), jobs=jobs)
+            index.add(made(), jobs=jobs)
             figures["seconds"] = time.perf_counter() - started
             again = time.perf_counter()
-            result = index.add(make_docs())
+            result = index.add(made())
             figures["rerun_seconds"] = time.perf_counter() - again
             figures["rerun_unchanged"] = result.unchanged
     elif system == "Whoosh StandardAnalyzer":
@@ -75,6 +102,18 @@ def build(system: str, make_docs: Callable[[], Iterator], path: Path) -> dict:
         for d in make_docs():
             writer.add_document(id=d.id, text=f"{d.title}\n{d.body}")
         writer.commit()
+        figures["seconds"] = time.perf_counter() - started
+    elif system == "bm25s + PyStemmer":
+        from benchmarks.systems import BM25S
+
+        path.mkdir(parents=True)
+        BM25S(make_docs()).save(path)
+        figures["seconds"] = time.perf_counter() - started
+    elif system == "SQLite FTS5":
+        from benchmarks.systems import SqliteFTS5
+
+        path.mkdir(parents=True)
+        SqliteFTS5(make_docs(), path / "fts.db").db.close()
         figures["seconds"] = time.perf_counter() - started
     else:
         import tantivy
@@ -93,16 +132,31 @@ def build(system: str, make_docs: Callable[[], Iterator], path: Path) -> dict:
     return figures
 
 
-def search_all(system: str, path: Path, questions: list[str]) -> tuple[float, list[float]]:
-    """Milliseconds to open the index and answer the first question, then each question's."""
+def search_all(system: str, path: Path, questions: list[dict]) -> tuple[float, list[float]]:
+    """Milliseconds to open the index and answer the first question, then each question's
+    (bm25s is given the question's language, to stem it; the others are not)."""
     started = time.perf_counter()
     if system.startswith("searchlib"):
         import searchlib
 
         index = searchlib.Index.open(path)
 
-        def run(text: str) -> None:
-            index.search(text, limit=10, highlight=False)
+        def run(question: dict) -> None:
+            index.search(question["text"], limit=10, highlight=False)
+    elif system == "bm25s + PyStemmer":
+        from benchmarks.systems import BM25S
+
+        bm25 = BM25S.load(path)
+
+        def run(question: dict) -> None:
+            bm25.search(question["text"], question["lang"], 10)
+    elif system == "SQLite FTS5":
+        from benchmarks.systems import SqliteFTS5
+
+        fts = SqliteFTS5.open(path / "fts.db")
+
+        def run(question: dict) -> None:
+            fts.search(question["text"], None, 10)
     elif system == "Whoosh StandardAnalyzer":
         from whoosh import index as whoosh_index
         from whoosh.qparser import OrGroup, QueryParser
@@ -111,24 +165,25 @@ def search_all(system: str, path: Path, questions: list[str]) -> tuple[float, li
         searcher = ix.searcher()
         parser = QueryParser("text", ix.schema, group=OrGroup)
 
-        def run(text: str) -> None:
-            [hit["id"] for hit in searcher.search(parser.parse(plain_words(text)), limit=10)]
+        def run(question: dict) -> None:
+            text = plain_words(question["text"])
+            [hit["id"] for hit in searcher.search(parser.parse(text), limit=10)]
     else:
         import tantivy
 
         ix = tantivy.Index.open(str(path))
         searcher = ix.searcher()
 
-        def run(text: str) -> None:
-            query, _ = ix.parse_query_lenient(plain_words(text), ["text"])
+        def run(question: dict) -> None:
+            query, _ = ix.parse_query_lenient(plain_words(question["text"]), ["text"])
             [searcher.doc(a)["id"] for _, a in searcher.search(query, 10).hits]
 
     run(questions[0])
     open_ms = (time.perf_counter() - started) * 1000
     latencies = []
-    for text in questions:
+    for question in questions:
         t = time.perf_counter()
-        run(text)
+        run(question)
         latencies.append((time.perf_counter() - t) * 1000)
     return open_ms, latencies
 
@@ -137,10 +192,10 @@ def worker(system: str, scale: int, data: Path, n_queries: int) -> dict:
     base = documents(read_jsonl(data / "corpus.jsonl"))
     megabytes = scale * sum(len(f"{d.title}\n{d.body}".encode()) for d in base) / 1e6
     path = Path(tempfile.mkdtemp(prefix="bench-index-")) / "ix"
-    importlib.import_module(ENGINES[system.split(" --")[0]])
+    importlib.import_module(engine(system))
     figures = build(system, lambda: stream(base, scale), path)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    questions = [q["text"] for q in read_jsonl(data / "queries.jsonl")]
+    questions = list(read_jsonl(data / "queries.jsonl"))
     questions = questions[:: max(1, len(questions) // n_queries)][:n_queries]
     open_ms, latencies = search_all(system, path, questions)
     latencies.sort()

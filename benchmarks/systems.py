@@ -9,6 +9,7 @@ SQLite FTS5 (unicode61).
 from __future__ import annotations
 
 import copy
+import json
 import re
 import tempfile
 from collections.abc import Iterable
@@ -161,6 +162,20 @@ class BM25S:
         self.retriever = bm25s.BM25()
         self.retriever.index(corpus, show_progress=False)
 
+    def save(self, path: Path) -> None:
+        self.retriever.save(str(path))
+        (path / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> BM25S:
+        import bm25s
+
+        engine = cls.__new__(cls)
+        engine._stemmers = {}
+        engine.retriever = bm25s.BM25.load(str(path))
+        engine.ids = json.loads((path / "ids.json").read_text(encoding="utf-8"))
+        return engine
+
     def _tokens(self, text: str, lang: str | None) -> list[str]:
         import Stemmer
 
@@ -186,10 +201,10 @@ class SqliteFTS5:
 
     name = "SQLite FTS5"
 
-    def __init__(self, documents: Iterable[searchlib.Document]) -> None:
+    def __init__(self, documents: Iterable[searchlib.Document], path: Path | None = None) -> None:
         import sqlite3
 
-        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
         self.db.execute(
             "CREATE VIRTUAL TABLE fts USING fts5(id UNINDEXED, title, body, tokenize='unicode61')"
         )
@@ -197,6 +212,14 @@ class SqliteFTS5:
             "INSERT INTO fts (id, title, body) VALUES (?, ?, ?)", ((d.id, d.title, d.body) for d in documents)
         )
         self.db.commit()
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteFTS5:
+        import sqlite3
+
+        engine = cls.__new__(cls)
+        engine.db = sqlite3.connect(str(path), check_same_thread=False)
+        return engine
 
     def search(self, text: str, lang: str | None, limit: int) -> list[str]:
         words = _WORD.findall(text)

@@ -7,13 +7,13 @@ so a document containing markup cannot inject it into a page showing the snippet
 from __future__ import annotations
 
 import html
+import itertools
 from bisect import bisect_left
 from collections.abc import Iterable, Set
 
-import attrs
-
 import analyzers
-from analyzers.names import name_tokens
+import analyzers.names
+from analyzers.tokenizer import pairs, runs, spaced_words, spans
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
@@ -25,29 +25,73 @@ def snippet(
     text: str, lang: str, terms: Set[str], name_keys: Set[str] = frozenset(), window: int = WINDOW_WORDS
 ) -> str:
     """The best ``window``-word passage of ``text`` with the words matching ``terms`` (index
-    terms of ``lang``'s analyzer) or ``name_keys`` (keys of :mod:`analyzers.names`) marked."""
+    terms of ``lang``'s analyzer) or ``name_keys`` (keys of :mod:`analyzers.names`) marked.
+
+    The text is read the way indexing reads it, words (and bigrams) without offsets, a cached
+    term each; only the chosen passage's words get their offsets. Snippets were half of a
+    search's time when every word became a token with offsets.
+    """
     text = text[:MAX_ANALYZED_CHARS]
-    if terms:
-        tokens = analyzers.analyze(text, lang)
-    else:  # a hit through name keys alone: no term to find, so its words need no chain (nor dictionary)
-        tokens = [
-            analyzers.Token(w, i, start, end) for i, (w, start, end, _) in enumerate(analyzers.words(text))
-        ]
-    if not tokens:
+    units, bigrams = _units(text)
+    if not units:
         return html.escape(text[:200])
-    if name_keys:
-        named = {t.start for t in name_tokens(text, lang) if t.term in name_keys}
-        tokens = [
-            attrs.evolve(t, term=NAME_MATCH) if t.start in named and t.term not in terms else t
-            for t in tokens
+    key_lang = analyzers.canonical(lang)
+    found = _matching(units, bigrams, key_lang, terms, name_keys)
+    keyed = units if bigrams is None else zip(units, bigrams, strict=True)
+    matches = {position: found[unit] for position, unit in enumerate(keyed) if unit in found}
+    first = _best_window_start(list(matches.values()), list(matches), window)
+    chosen = list(itertools.islice(spans(text, spaced=bigrams is None), first, first + window))
+    marked = _merged_spans(span for position, span in enumerate(chosen, first) if position in matches)
+    return _rendered(text, chosen[0][0], chosen[-1][1], marked)
+
+
+def _matching(
+    units: list[str], bigrams: list[bool] | None, key_lang: str, terms: Set[str], name_keys: Set[str]
+) -> dict[object, str]:
+    """Each distinct word (``(unit, is_bigram)`` in a text with bigrams) that matches, with
+    what it matched: a term of ``terms``, or a name key (:data:`NAME_MATCH`)."""
+    if bigrams is None:
+        groups = [(list(set(units)), key_lang, False)]
+    else:
+        distinct = set(zip(units, bigrams, strict=True))
+        groups = [
+            ([unit for unit, is_bigram in distinct if is_bigram == flag], key, flag)
+            for key, flag in ((key_lang, False), (analyzers.GENERIC, True))
         ]
-        terms = {*terms, NAME_MATCH}
-    hits = [i for i, token in enumerate(tokens) if token.term in terms]
-    first = _best_window_start(tokens, hits, window)
-    chosen = tokens[first : first + window]
-    start, end = chosen[0].start, chosen[-1].end
+    found: dict[object, str] = {}
+    for words, key, is_bigram in groups:
+        looked_up = analyzers.chain(key).terms(words) if terms else []
+        for word, value in zip(words, looked_up, strict=False):
+            if value in terms:
+                found[(word, True) if is_bigram else (word, False) if bigrams is not None else word] = value
+        if name_keys and not is_bigram:
+            keys_of = map(analyzers.names.word_keys, words, itertools.repeat(key))
+            for word, keys in zip(words, keys_of, strict=True):
+                unit = word if bigrams is None else (word, False)
+                if unit not in found and not name_keys.isdisjoint(keys):
+                    found[unit] = NAME_MATCH
+    return found
+
+
+def _units(text: str) -> tuple[list[str], list[bool] | None]:
+    """The words of ``text`` as :func:`analyzers.words` finds them, without offsets, and
+    which are bigrams (None: none are, the usual case, read at a third of the cost)."""
+    plain = spaced_words(text)
+    if plain is not None:
+        return plain, None
+    units: list[str] = []
+    bigrams: list[bool] = []
+    for unspaced, word in runs(text):
+        made = pairs(unspaced) if unspaced else [word]
+        units += made
+        bigrams += [bool(unspaced)] * len(made)
+    return units, bigrams
+
+
+def _rendered(text: str, start: int, end: int, marked: list[tuple[int, int]]) -> str:
+    """``text[start:end]`` escaped, the ``marked`` spans in it wrapped in ``<em>``."""
     pieces, cursor = [], start
-    for span_start, span_end in _merged_spans(t for t in chosen if t.term in terms):
+    for span_start, span_end in marked:
         pieces.append(html.escape(text[cursor:span_start]))
         pieces.append(OPEN + html.escape(text[span_start:span_end]) + CLOSE)
         cursor = span_end
@@ -57,26 +101,27 @@ def snippet(
     return prefix + "".join(pieces).replace("\n", " ") + suffix
 
 
-def _merged_spans(tokens: Iterable[analyzers.Token]) -> list[tuple[int, int]]:
+def _merged_spans(found: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """The character spans to mark, overlapping or touching ones merged: the bigrams 图书
     and 书馆 of 图书馆 are one highlight, not 图书 then 书 again."""
     spans: list[tuple[int, int]] = []
-    for token in tokens:
-        if spans and token.start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], token.end))
+    for start, end in found:
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
         else:
-            spans.append((token.start, token.end))
+            spans.append((start, end))
     return spans
 
 
-def _best_window_start(tokens: list[analyzers.Token], hits: list[int], window: int) -> int:
-    """Where a window of ``window`` tokens covers the most distinct matched terms."""
+def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
+    """Where a window of ``window`` words covers the most distinct matched terms; ``hits``
+    are the matched words' positions, in order, ``matched`` what each matched."""
     if not hits:
         return 0
     best, best_score = hits[0], (-1, 0)
     for i, first_hit in enumerate(hits):
-        covered = hits[i : bisect_left(hits, first_hit + window, lo=i)]
-        score = (len({tokens[h].term for h in covered}), len(covered))
+        last = bisect_left(hits, first_hit + window, lo=i)
+        score = (len(set(matched[i:last])), last - i)
         if score > best_score:
             best, best_score = first_hit, score
     # Start a little before the first match, for context.

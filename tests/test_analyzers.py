@@ -231,3 +231,22 @@ def test_the_language_model_is_cached_uncompressed_and_a_damaged_cache_is_made_a
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert first.stdout == second.stdout == "no\n"
     assert (cached / "ptc.npy").stat().st_size > 1_000_000  # made again
+
+
+def test_the_quick_check_for_unspaced_scripts_misses_none_of_their_letters() -> None:
+    from analyzers import tokenizer
+
+    pattern = tokenizer._UNSPACED
+    missed = [
+        hex(cp)
+        for cp in range(0x0E00, 0x40000)
+        if not 0xD800 <= cp <= 0xDFFF
+        and pattern.match(chr(cp))
+        and not tokenizer._MAYBE_UNSPACED.match(chr(cp))
+    ]
+    assert missed == []
+    assert tokenizer.spaced_words("Вьентьян — столица Лаоса") == ["Вьентьян", "столица", "Лаоса"]
+    assert tokenizer.spaced_words("Лаос 老挝") is None and tokenizer.spaced_words("“quoted” — ok…") == [
+        "quoted",
+        "ok",
+    ]
