@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+import analyzers
 from searchlib import filters, output, page
 from searchlib.building import AddResult
 from searchlib.documents import to_language
@@ -246,8 +247,10 @@ def api_analyze(request: Request) -> Response:
     if len(text) > MAX_QUERY_CHARS:
         raise ApiError(400, f"text is longer than {MAX_QUERY_CHARS:,} characters")
     lang = request.query_params.get("lang") or None
+    versions = request.app.state.service.index().chain_versions  # the terms this index holds
     try:
-        return _json(output.analysis_json(text, to_language(lang) if lang else None))
+        with analyzers.using_versions(versions):
+            return _json(output.analysis_json(text, to_language(lang) if lang else None))
     except ValueError as error:
         raise ApiError(400, str(error)) from None
 

@@ -356,3 +356,18 @@ def test_any_search_request_is_answered_or_refused_never_a_500(server: Server, p
     assert isinstance(answer, dict) and (("error" in answer) == (status == 400))
     page_status, _ = server.request("GET", "/?" + urlencode(params))
     assert page_status in (200, 400)
+
+
+def test_analyze_shows_the_terms_of_the_served_index_chain(server: Server, tmp_path: Path) -> None:
+    query = "/api/analyze?" + urlencode({"text": "الوزراء", "lang": "ar"})
+    status, analysis = server.request("GET", query)
+    assert status == 200 and [t["term"] for t in analysis["tokens"]] == ["وزير"]  # lemmas
+    old = tmp_path / "index-0.1.0"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "index-0.1.0", old)
+    served = Server("--index", str(old))
+    try:
+        status, analysis = served.request("GET", query)
+        assert status == 200 and [t["term"] for t in analysis["tokens"]] == ["وزراء"]  # 0.1's light stems
+        assert served.request("GET", "/api/stats")[1]["chain_versions"] == {"ar": 1}
+    finally:
+        served.stop()
