@@ -1,4 +1,6 @@
-"""Arabic: pyarabic normalization, then a light stemmer in the manner of Lucene's.
+"""Arabic: normalization, then the dictionary lemma (:mod:`analyzers.arabic_lemmas`), or for
+words the dictionary does not know a light stemmer in the manner of Lucene's (:func:`make`);
+searchlib 0.1's chain, light stems only, stays as :func:`make_light` for its indexes.
 
 Normalization strips tashkeel and tatweel, unifies أ إ آ ٱ to ا, folds ى to ي and
 ة to ه, and turns Arabic-Indic and Persian digits into ASCII. Stemming removes one
