@@ -12,35 +12,30 @@ Keys and lemmas are spelled as :func:`spelling` spells them: no diacritics, hamz
 folded to ا, ى to ي, but ة kept — it tells a feminine ending from the pronoun ه.
 
 Building the tables takes about a third of a second, most of it reading the 15 MB
-dictionary; they are kept as JSON in the user's cache directory, named after this
-module's code and the dictionary file, so the next process loads them in a few
-hundredths (and a cache that cannot be read or written is simply not used).
+dictionary; they are kept as JSON in an entry of :mod:`analyzers.cache`, named after this
+module and the dictionary's files, so the next process loads them in a few hundredths.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
+import functools
 import json
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable
-from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import attrs
-import platformdirs
 from pyarabic import araby
 
+from analyzers import cache
 from analyzers.normalize import fold
 
 # One pass: diacritics (pyarabic's TASHKEEL) and tatweel out, hamza seats to ا, ى to ي.
 _SPELLING = str.maketrans(
     {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", **dict.fromkeys([*araby.TASHKEEL, araby.TATWEEL])}
 )
-SINGULAR, BROKEN_PLURAL = "مفرد", "جمع تكسير"
+BROKEN_PLURAL = "جمع تكسير"
 VOWEL_OF_PRESENT = {"ضمة": "و", "كسرة": "ي", "فتحة": "ا"}  # يقول, يسير, ينام
 WEAK = "وي"
 # Verbs arramooz keeps among its stopwords, not its verbs: (past, root, vowel of the present, form I).
@@ -75,51 +70,35 @@ def _database(name: str) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{_dictionary_file(name)}?mode=ro", uri=True)
 
 
-def _cache_file() -> Path:
-    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8)
-    for name in ("arabicdictionary.sqlite", "wordfreq.sqlite"):
-        stat = _dictionary_file(name).stat()
-        digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    cache_dir = Path(platformdirs.user_cache_dir("searchlib", appauthor=False))
-    return cache_dir / f"arabic-lexicon-{digest.hexdigest()}.json"
-
-
-@cache
+@functools.cache
 def lexicon() -> Lexicon:
     """The tables: from the cache directory if a process built them before, else built."""
-    try:
-        path = _cache_file()
-        return _from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
-    built = build_lexicon()
-    with contextlib.suppress(OSError):
-        _write_atomically(
-            path, json.dumps(attrs.asdict(built, value_serializer=_jsonable), ensure_ascii=False)
-        )
-    return built
+    sources = (
+        Path(__file__),
+        _dictionary_file("arabicdictionary.sqlite"),
+        _dictionary_file("wordfreq.sqlite"),
+    )
+    return cache.load_or_make(
+        cache.entry("arabic-lexicon", *sources, suffix=".json"), _read, build_lexicon, _save
+    )
 
 
-def _jsonable(instance: object, field: object, value: object) -> object:
-    return sorted(value) if isinstance(value, frozenset) else value
+def _save(built: Lexicon, path: Path) -> None:
+    fields = {**attrs.asdict(built), "feminine": sorted(built.feminine)}  # JSON has no sets
+    path.write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
+
+
+def _read(path: Path) -> Lexicon:
+    return _from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _from_json(saved: dict) -> Lexicon:
-    return Lexicon(**{**saved, "feminine": frozenset(saved["feminine"])})
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: a reader sees all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".arabic-lexicon-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    tables = {name: saved[name] for name in attrs.fields_dict(Lexicon) if name != "feminine"}
+    if not all(isinstance(table, dict) for table in tables.values()) or not isinstance(
+        saved["feminine"], list
+    ):
+        raise TypeError("the saved lexicon's tables are not tables")
+    return Lexicon(**tables, feminine=frozenset(saved["feminine"]))
 
 
 def _without_article(word: str) -> str:

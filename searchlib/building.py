@@ -155,6 +155,10 @@ class SegmentBuilder:
                 gc.enable()
 
     def add(self, documents: Iterable[Document]) -> list[Filed]:
+        with analyzers.using_versions(self._chain_versions):  # as the index's terms were made
+            return self._add(documents)
+
+    def _add(self, documents: Iterable[Document]) -> list[Filed]:
         self._chunks += 1
         if self._chunks % COLLECT_CHUNKS == 0:
             gc.collect(1)  # recent objects only: the generations gc.disable() left unscanned
@@ -170,8 +174,7 @@ class SegmentBuilder:
             if indexed and self._stored_fingerprint(docnum) == fingerprint:
                 filed.append(Filed(document.id, UNCHANGED, "", True))
                 continue
-            with analyzers.using_versions(self._chain_versions):  # as the index's terms were made
-                values, texts = fields_of(document, self._declared)
+            values, texts = fields_of(document, self._declared)
             if self._keeps_fingerprints:
                 values[FINGERPRINT] = fingerprint
             self._file(values, texts)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Set
 
 import analyzers
 import analyzers.names
+from analyzers import GENERIC
 from analyzers.tokenizer import pairs, runs, spaced_words, spans
 
 WINDOW_WORDS = 30
@@ -36,40 +37,40 @@ def snippet(
     if not units:
         return html.escape(text[:200])
     key_lang = analyzers.canonical(lang)
-    found = _matching(units, bigrams, key_lang, terms, name_keys)
-    keyed = units if bigrams is None else zip(units, bigrams, strict=True)
-    matches = {position: found[unit] for position, unit in enumerate(keyed) if unit in found}
+    if bigrams is None:
+        found = _matching(set(units), key_lang, terms, name_keys)
+        matches = {position: found[unit] for position, unit in enumerate(units) if unit in found}
+    else:  # bigrams are read by the generic chain, and have no name keys
+        in_words = _matching(
+            {u for u, b in zip(units, bigrams, strict=True) if not b}, key_lang, terms, name_keys
+        )
+        in_bigrams = _matching(
+            {u for u, b in zip(units, bigrams, strict=True) if b}, GENERIC, terms, frozenset()
+        )
+        matches = {}
+        for position, (unit, is_bigram) in enumerate(zip(units, bigrams, strict=True)):
+            found = in_bigrams if is_bigram else in_words
+            if unit in found:
+                matches[position] = found[unit]
     first = _best_window_start(list(matches.values()), list(matches), window)
     chosen = list(itertools.islice(spans(text, spaced=bigrams is None), first, first + window))
     marked = _merged_spans(span for position, span in enumerate(chosen, first) if position in matches)
     return _rendered(text, chosen[0][0], chosen[-1][1], marked)
 
 
-def _matching(
-    units: list[str], bigrams: list[bool] | None, key_lang: str, terms: Set[str], name_keys: Set[str]
-) -> dict[object, str]:
-    """Each distinct word (``(unit, is_bigram)`` in a text with bigrams) that matches, with
-    what it matched: a term of ``terms``, or a name key (:data:`NAME_MATCH`)."""
-    if bigrams is None:
-        groups = [(list(set(units)), key_lang, False)]
-    else:
-        distinct = set(zip(units, bigrams, strict=True))
-        groups = [
-            ([unit for unit, is_bigram in distinct if is_bigram == flag], key, flag)
-            for key, flag in ((key_lang, False), (analyzers.GENERIC, True))
-        ]
-    found: dict[object, str] = {}
-    for words, key, is_bigram in groups:
-        looked_up = analyzers.chain(key).terms(words) if terms else []
-        for word, value in zip(words, looked_up, strict=False):
-            if value in terms:
-                found[(word, True) if is_bigram else (word, False) if bigrams is not None else word] = value
-        if name_keys and not is_bigram:
-            keys_of = map(analyzers.names.word_keys, words, itertools.repeat(key))
-            for word, keys in zip(words, keys_of, strict=True):
-                unit = word if bigrams is None else (word, False)
-                if unit not in found and not name_keys.isdisjoint(keys):
-                    found[unit] = NAME_MATCH
+def _matching(words: Iterable[str], key: str, terms: Set[str], name_keys: Set[str]) -> dict[str, str]:
+    """What each of these distinct words matches, if anything: a term of ``terms`` (read by
+    ``key``'s chain, looked up in C for them all), else a name key (:data:`NAME_MATCH`)."""
+    words = list(words)
+    found: dict[str, str] = {}
+    if terms:
+        looked_up = analyzers.chain(key).terms(words)
+        found = {word: term for word, term in zip(words, looked_up, strict=True) if term in terms}
+    if name_keys:
+        keys_of = map(analyzers.names.word_keys, words, itertools.repeat(key))
+        for word, keys in zip(words, keys_of, strict=True):
+            if word not in found and not name_keys.isdisjoint(keys):
+                found[word] = NAME_MATCH
     return found
 
 

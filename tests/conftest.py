@@ -32,14 +32,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """Fill the caches a fresh machine builds once (the Arabic lexicon, py3langid's model
     uncompressed, simplemma's Norwegian trie: about 3 s together) before any test, so that
     tests timing a server or counting its commits in a second do not measure their first
-    build. tests/test_arabic.py and tests/test_analyzers.py test the caches themselves.
-
-    The CLI processes the tests start keep their compiled modules, as a user's installation
-    does, even where the environment says not to (PYTHONDONTWRITEBYTECODE)."""
+    build. tests/test_arabic.py and tests/test_analyzers.py test the caches themselves."""
     arabic_lexicon.lexicon()
     analyzers.detect_language("Utenriksministeren uttrykte takknemlighet")
     analyzers.analyze("naturkatastrofene", "no")
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def searchlib_command(*args: str) -> list[str]:
