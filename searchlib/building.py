@@ -34,7 +34,7 @@ from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 import analyzers
-from searchlib import commits
+from searchlib import arrays, commits
 from searchlib.documents import Document
 from searchlib.fields import Field, check_values, declared, text_field
 from searchlib.postings import PostingTable, write_postings
@@ -245,11 +245,18 @@ class SegmentBuilder:
         self._searcher.close()
         writer = self._writer
         writer.perdocwriter.close()
-        write_postings(writer.fieldwriter, writer.schema, self._postings.entries())
-        self._postings.close()
-        writer._close_segment()
-        writer._assemble_segment()
-        return writer.get_segment()
+        table = arrays.ArraysWriter(arrays.scored_fields(writer.schema))
+        try:
+            write_postings(writer.fieldwriter, writer.schema, self._postings.entries(), table)
+            self._postings.close()
+            writer._close_segment()
+            writer._assemble_segment()
+            segment = writer.get_segment()
+            with writer.storage.create_file(arrays.file_name(segment)) as out:
+                table.write(out, segment.doc_count_all())
+        finally:
+            table.close()
+        return segment
 
     def cancel(self) -> None:
         """Give up, deleting the segment's files: they are in no commit. Each step is tried

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 from whoosh.index import TOC
 
+from searchlib import arrays
 from searchlib.errors import IndexCorruptError
 
 FORMAT = "searchlib-manifest-1"
@@ -371,6 +372,10 @@ def commit_toc(writer: Any, segments: list[Any]) -> None:
     storage, indexname, generation = writer.storage, writer.indexname, writer.generation
     names = storage.list()
     _discard_interrupted(storage, names, indexname, generation)
+    for segment in segments:  # what Whoosh merged, or an earlier release wrote, has no arrays yet
+        if arrays.file_name(segment) not in names:
+            arrays.write_for(storage, writer.schema, segment)
+            names = storage.list()
     previous = read_manifest(storage.folder, indexname, generation - 1)
     known = previous.files if previous else {}
     files = {}

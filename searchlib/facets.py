@@ -8,7 +8,8 @@ their terms' postings (one intersection per distinct value).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, KeysView, Mapping
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from itertools import chain
 
 from searchlib.fields import SEPARATOR, Boolean, Field, Keyword
@@ -35,7 +36,7 @@ def facet_names(facets: str | Iterable[str] | None, declared: Mapping[str, Field
 
 
 def count(
-    names: list[str], matching: KeysView[int], documents: Documents, declared: Mapping[str, Field]
+    names: list[str], matching: AbstractSet[int], documents: Documents, declared: Mapping[str, Field]
 ) -> dict[str, dict[object, int]]:
     """Per field, each value's number of matching documents, most frequent first (then by value)."""
     counted = {}

@@ -446,11 +446,7 @@ class Index:
             name_keys = query.name_keys_of(
                 node, weights, lambda key: searcher.doc_frequency(NAMES, key) <= most
             )
-        read_docs = (  # documents whose language the query is read in: no name hits there
-            frozenset().union(*(documents.languages[code] for code in read_codes))
-            if name_keys
-            else frozenset()
-        )
+        read_docs = documents.mask(read_codes) if name_keys else None  # no name hits there
         readings: dict[syntax.Words, query.Reading] = {}
         text_fields = snapshot.text_fields()
 
@@ -469,13 +465,13 @@ class Index:
         def leaf_scores(leaf: syntax.Words) -> matching.Scores | None:
             return matching.reading_scores(reading(leaf), searcher, names_scale, read_docs, budget, documents)
 
-        scores = matching.evaluate(node, documents, leaf_scores, reading)
+        matches = matching.evaluate(node, documents, leaf_scores, reading)
         marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings], weights)
         hits = Results()
         hits.truncated = tuple(dict.fromkeys(budget.truncated))
-        hits.total = len(scores)
-        hits.facets = facets.count(facet_names, scores.keys(), documents, declared_fields)
-        page = ordering.ordered(scores, request.offset, request.limit, documents, sort_keys, declared_fields)
+        hits.total = len(matches)
+        hits.facets = facets.count(facet_names, set(matches.ids.tolist()), documents, declared_fields)
+        page = ordering.page(matches, request.offset, request.limit, documents, sort_keys, declared_fields)
         for score, docnum in page:
             stored = searcher.stored_fields(docnum)
             own = {name: stored[name] for name in declared_fields if name in stored}
@@ -530,7 +526,7 @@ class Index:
             return current
         weighting = LanguageBM25F(self.ranking, {})
         searcher = self._whoosh.searcher(weighting=weighting)
-        documents = matching.Documents(searcher, self._facts_of(searcher))
+        documents = matching.Documents(searcher, self._facts_of(searcher), self._whoosh.storage)
         counts = {code: len(docs) for code, docs in documents.languages.items()}
         fields = declared(searcher.schema)
         text_names = [name for name, field in fields.items() if isinstance(field, Text)]

@@ -2,11 +2,13 @@
 
 Whoosh's collectors prune with block-quality bounds, which drop documents that belong
 in the top hits under a filter (``IntersectionMatcher.skip_to_quality``), and they score
-a filter like a word. Here each free-text leaf's postings are read into a dict of
-document number → score, filters into sets, and the tree combines them: AND intersects,
-OR unites, NOT subtracts; scores add up over the leaves that matched; filters add
-nothing. Every matching document is scored, so the top k are exactly the first k of the
-whole ranking, in one total order: score, then date (newest first), then id.
+a filter like a word. Here each free-text leaf's postings are scored into :class:`Matches`
+(document numbers in order, with their scores, as numpy arrays), filters into matches
+scoring nothing, and the tree combines them: AND intersects, OR unites, NOT subtracts;
+scores add up over the leaves that matched, in the order of the query (the same floating-
+point sums, to the last bit, as adding them one document at a time). Every matching
+document is scored, so the top k are exactly the first k of the whole ranking, in one
+total order: score, then date (newest first), then id.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from heapq import nlargest
 from itertools import islice
 
 import attrs
+import numpy as np
 from whoosh import query as q
 from whoosh import scoring
 from whoosh.codec import whoosh3
 from whoosh.fields import BOOLEAN
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
 
 from analyzers import canonical
-from searchlib import syntax
+from searchlib import arrays, syntax
 from searchlib.building import decode
 from searchlib.query import Reading
 from searchlib.syntax import QueryError
@@ -35,7 +37,7 @@ Scores = dict[int, float]
 MAX_PREFIX_TERMS = 1000  # the terms all of a query's prefixes together expand to, at most
 MAX_PREFIX_SCAN = 20_000  # the terms they look at, at most, to choose their most frequent
 CHECK_EVERY = 4096  # postings read between looks at the clock
-BLOCK_READS = True  # score single terms from blocks of postings (False: through Whoosh's matchers)
+BLOCK_READS = True  # score single terms from arrays of postings (False: through Whoosh's matchers)
 
 
 @attrs.define
@@ -77,14 +79,41 @@ class Facts:
     frequencies: dict[tuple[str, str], int] = attrs.Factory(dict)
     lengths: dict[str, int] = attrs.Factory(dict)
     field_lengths: dict[str, list] = attrs.Factory(dict)
+    length_arrays: dict[str, np.ndarray] = attrs.Factory(dict)
+    segments: list[tuple[int, arrays.SegmentArrays | None, object]] | None = None
+    live: np.ndarray | None = None  # True for each live document number
+    universe_ids: np.ndarray | None = None
+    id_arrays: dict[tuple[str, str], np.ndarray] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class Matches:
+    """Documents a query (or a part of it) matches, with their scores: ``ids`` in increasing
+    order, ``scores`` (float64) alongside."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def as_dict(self) -> Scores:
+        return dict(zip(self.ids.tolist(), self.scores.tolist(), strict=True))
+
+
+def _filtered(ids: np.ndarray) -> Matches:
+    return Matches(ids, np.zeros(len(ids)))
 
 
 class Documents:
-    """Sets of a searcher's live documents, and what else it reads once per commit (:class:`Facts`)."""
+    """Sets of a searcher's live documents, and what else it reads once per commit (:class:`Facts`).
+    ``storage`` holds the segments' arrays of postings (:mod:`searchlib.arrays`), if any."""
 
-    def __init__(self, searcher: Searcher, facts: Facts | None = None) -> None:
+    def __init__(self, searcher: Searcher, facts: Facts | None = None, storage: object = None) -> None:
         self.searcher = searcher
         self.facts = facts if facts is not None else Facts()
+        self.storage = storage
+        self.size = searcher.reader().doc_count_all()  # document numbers run below this
 
     @property
     def universe(self) -> frozenset[int]:
@@ -104,17 +133,28 @@ class Documents:
             self.facts.languages = {code: docs for code, docs in found.items() if docs}
         return self.facts.languages
 
-    def doc_frequency(self, fieldname: str, text: str) -> int:
+    def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
         """How many live documents hold the term (Whoosh's count includes deleted ones)."""
         reader = self.searcher.reader()
+        text = decode(text)  # Whoosh's matchers ask with the term's bytes
         if not reader.has_deletions():
-            return reader.doc_frequency(fieldname, text)
+            if not BLOCK_READS:
+                return reader.doc_frequency(fieldname, text)
+            return sum(
+                segment.count(fieldname, text)
+                if segment is not None and segment.has_field(fieldname)
+                else leaf.doc_frequency(fieldname, text)
+                for _, segment, leaf in self.segments()
+            )
         key = (fieldname, text)
         if key not in self.facts.frequencies:
-            found = (fieldname, text) in reader
-            self.facts.frequencies[key] = (
-                sum(1 for _ in reader.postings(fieldname, text).all_ids()) if found else 0
-            )
+            found = self.postings(fieldname, text) if BLOCK_READS else None
+            if found is not None:
+                self.facts.frequencies[key] = len(found[0])
+            elif (fieldname, text) in reader:
+                self.facts.frequencies[key] = sum(1 for _ in reader.postings(fieldname, text).all_ids())
+            else:
+                self.facts.frequencies[key] = 0
         return self.facts.frequencies[key]
 
     def field_length(self, fieldname: str) -> int:
@@ -223,6 +263,76 @@ class Documents:
             self.facts.field_lengths[fieldname] = found
         return self.facts.field_lengths[fieldname]
 
+    def length_array(self, fieldname: str) -> np.ndarray | None:
+        """:meth:`field_lengths` as floats (0 where the field is empty), for numpy."""
+        if fieldname not in self.facts.length_arrays:
+            lengths = self.field_lengths(fieldname)
+            if lengths is None:
+                return None
+            self.facts.length_arrays[fieldname] = np.array([n or 0 for n in lengths], dtype=np.float64)
+        return self.facts.length_arrays[fieldname]
+
+    def mask(self, codes: Iterable[str]) -> np.ndarray:
+        """True for each document of the languages ``codes``, by document number."""
+        found = np.zeros(self.size, dtype=bool)
+        for code in codes:
+            found[self.language_ids(code)] = True
+        return found
+
+    def language_ids(self, code: str) -> np.ndarray:
+        key = ("lang", code)
+        if key not in self.facts.id_arrays:
+            self.facts.id_arrays[key] = ids_of(self.languages.get(code, frozenset()))
+        return self.facts.id_arrays[key]
+
+    @property
+    def live(self) -> np.ndarray:
+        if self.facts.live is None:
+            live = np.zeros(self.size, dtype=bool)
+            live[self.universe_ids] = True
+            self.facts.live = live
+        return self.facts.live
+
+    @property
+    def universe_ids(self) -> np.ndarray:
+        if self.facts.universe_ids is None:
+            self.facts.universe_ids = ids_of(self.universe)
+        return self.facts.universe_ids
+
+    def segments(self) -> list[tuple[int, arrays.SegmentArrays | None, object]]:
+        """(first document number, its arrays or None, its reader) of each segment."""
+        if self.facts.segments is None:
+            found = []
+            for leaf, offset in self.searcher.reader().leaf_readers():
+                found.append((offset, arrays.open_arrays(self.storage, leaf), leaf))
+            self.facts.segments = found
+        return self.facts.segments
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The term's live postings: (document numbers in order, weights as float64), from
+        the segments' arrays, and through Whoosh for a segment without them; None if a
+        segment's postings are of a kind this does not read."""
+        pieces = []
+        for offset, segment, leaf in self.segments():
+            found = segment.postings(fieldname, text) if segment is not None else None
+            if found is None:
+                found = _whoosh_postings(leaf, fieldname, text)
+                if found is None:
+                    return None
+            if len(found[0]):
+                pieces.append((found[0] + offset if offset else found[0], found[1]))
+        if not pieces:
+            return _NO_POSTINGS
+        if len(pieces) == 1:
+            ids, weights = pieces[0][0].astype(np.int64), pieces[0][1].astype(np.float64)
+        else:
+            ids = np.concatenate([p[0] for p in pieces]).astype(np.int64, copy=False)
+            weights = np.concatenate([p[1] for p in pieces]).astype(np.float64, copy=False)
+        if self.searcher.reader().has_deletions():
+            keep = self.live[ids]
+            ids, weights = ids[keep], weights[keep]
+        return ids, weights
+
     def stored(self, docnum: int, field: str) -> object:
         """A document's stored ``field`` (sorting by title), read once per snapshot."""
         key = (docnum, field)
@@ -246,12 +356,19 @@ class Documents:
         return self.facts.keys
 
 
+def ids_of(docnums: Iterable[int]) -> np.ndarray:
+    """Document numbers as a sorted int64 array."""
+    found = np.fromiter(docnums, dtype=np.int64)
+    found.sort()
+    return found
+
+
 def evaluate(
     node: syntax.Node,
     documents: Documents,
-    leaf_scores: Callable[[syntax.Words], Scores | None],
+    leaf_scores: Callable[[syntax.Words], Matches | None],
     leaf_identity: Callable[[syntax.Words], Hashable] = lambda leaf: leaf,
-) -> Scores:
+) -> Matches:
     """Every document ``node`` matches, with its score. Alternatives that read the same
     (``leaf_identity``: ``Partei`` and ``Parteien`` both stem to ``partei``) count once, as
     in the Whoosh queries the ranking was tuned on."""
@@ -260,24 +377,27 @@ def evaluate(
         unique = {leaf_identity(i) if isinstance(i, syntax.Words) else i: i for i in reversed(list(items))}
         return list(reversed(unique.values()))
 
-    return _evaluate(node, documents, leaf_scores, once) or {}
+    found = _evaluate(node, documents, leaf_scores, once)
+    return found if found is not None else _filtered(_NO_POSTINGS[0])
 
 
-def _evaluate(node, documents, leaf_scores, once) -> Scores | None:
+def _evaluate(node, documents, leaf_scores, once) -> Matches | None:
     """None stands for a clause with nothing in it to search for (a lone stopword), which
     leaves the clauses around it as they are."""
     if isinstance(node, syntax.Words):
         return leaf_scores(node)
     if isinstance(node, syntax.FILTERS):
-        return dict.fromkeys(documents.matching(node), 0.0)
+        return _filtered(ids_of(documents.matching(node)))
     if isinstance(node, syntax.Not):
         return _conjunction([], [node.item], documents, leaf_scores, once)
     if isinstance(node, syntax.Maybe):
         required = _evaluate(node.required, documents, leaf_scores, once)
-        optional = _evaluate(node.optional, documents, leaf_scores, once) or {}
+        optional = _evaluate(node.optional, documents, leaf_scores, once)
         if required is None:
-            return optional or None
-        return {docnum: score + optional.get(docnum, 0.0) for docnum, score in required.items()}
+            return optional if optional else None
+        if not optional:
+            return required
+        return Matches(required.ids, required.scores + _scores_at(optional, required.ids))
     if isinstance(node, syntax.And):
         positive = [item for item in node.items if not isinstance(item, syntax.Not)]
         negative = [item.item for item in node.items if isinstance(item, syntax.Not)]
@@ -289,14 +409,30 @@ def _evaluate(node, documents, leaf_scores, once) -> Scores | None:
     ]
     if not results:
         return None
-    union: Scores = dict(results[0])
-    for result in results[1:]:
-        for docnum, score in result.items():
-            union[docnum] = union.get(docnum, 0.0) + score
-    return union
+    return union(results, documents.size)
 
 
-def _conjunction(positive, negative, documents, leaf_scores, once) -> Scores | None:
+def union(results: list[Matches], size: int) -> Matches:
+    """The documents any of ``results`` matched, their scores added in order."""
+    if len(results) == 1:
+        return results[0]
+    total, matched = np.zeros(size), np.zeros(size, dtype=bool)
+    for result in results:
+        total[result.ids] += result.scores
+        matched[result.ids] = True
+    ids = np.flatnonzero(matched)
+    return Matches(ids, total[ids])
+
+
+def _scores_at(matches: Matches, ids: np.ndarray) -> np.ndarray:
+    """``matches``' score of each of ``ids`` (sorted), 0.0 where it has none."""
+    where = np.minimum(np.searchsorted(matches.ids, ids), max(len(matches.ids) - 1, 0))
+    if not len(matches.ids):
+        return np.zeros(len(ids))
+    return np.where(matches.ids[where] == ids, matches.scores[where], 0.0)
+
+
+def _conjunction(positive, negative, documents, leaf_scores, once) -> Matches | None:
     musts = [r for r in (_evaluate(item, documents, leaf_scores, once) for item in positive) if r is not None]
     excluded = [
         r for r in (_evaluate(item, documents, leaf_scores, once) for item in negative) if r is not None
@@ -304,119 +440,108 @@ def _conjunction(positive, negative, documents, leaf_scores, once) -> Scores | N
     if not musts and not excluded:
         return None
     if musts:
-        smallest = min(musts, key=len)
-        result = {
-            docnum: sum(must[docnum] for must in musts)
-            for docnum in smallest
-            if all(docnum in must for must in musts)
-        }
+        ids = musts[0].ids
+        for must in musts[1:]:
+            ids = np.intersect1d(ids, must.ids, assume_unique=True)
+        scores = np.zeros(len(ids))
+        for must in musts:  # as sum() adds them: 0, then each in turn
+            scores = scores + must.scores[np.searchsorted(must.ids, ids)]
     else:
-        result = dict.fromkeys(documents.universe, 0.0)
-    for scores in excluded:
-        for docnum in scores.keys() & result.keys():
-            del result[docnum]
-    return result
+        ids, scores = documents.universe_ids, np.zeros(len(documents.universe_ids))
+    for result in excluded:
+        keep = ~np.isin(ids, result.ids, assume_unique=True)
+        ids, scores = ids[keep], scores[keep]
+    return Matches(ids, scores)
 
 
 def reading_scores(
     reading: Reading,
     searcher: Searcher,
     names_scale: float,
-    names_excluded: frozenset[int],
+    names_excluded: np.ndarray | None,
     budget: Budget | None = None,
     documents: Documents | None = None,
-) -> Scores | None:
+) -> Matches | None:
     """A leaf's score per document: its readings' BM25F, a prefix's boost, and its name
-    keys' BM25 times ``names_scale`` for documents outside ``names_excluded``. A single
-    term's postings are scored a block at a time (:func:`_add_term`) when ``documents``
-    holds the field lengths; phrases go through Whoosh's matchers."""
+    keys' BM25 times ``names_scale`` for documents outside ``names_excluded`` (a mask by
+    document number). A single term is scored from its postings' arrays (:func:`_term_scores`)
+    when ``documents`` has them; phrases go through Whoosh's matchers. Each part's scores
+    are added to the documents' in the reading's order."""
     if reading.is_empty():
         return None
     budget = budget or Budget()
     budget.check()
-    scores: Scores = {}
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
     context = searcher.context()
     for part in reading.parts:
         fast = BLOCK_READS and documents is not None and isinstance(part, q.Term)
-        if not (fast and _add_term(scores, part, searcher, documents, budget)):
-            _add(scores, part.matcher(searcher, context), budget)
+        found = _term_scores(part, searcher, documents) if fast else None
+        parts.append(found if found is not None else _matcher_scores(part.matcher(searcher, context), budget))
+        budget.check()
     for prefix in reading.prefixes:
-        for docnum in _prefix_docs(searcher, prefix, budget):
-            scores[docnum] = scores.get(docnum, 0.0) + prefix.boost
+        docs = ids_of(_prefix_docs(searcher, prefix, budget))
+        parts.append((docs, np.full(len(docs), prefix.boost)))
     for name in reading.names:
         fast = BLOCK_READS and documents is not None
-        if not (fast and _add_term(scores, name, searcher, documents, budget, names_scale, names_excluded)):
-            _add(scores, name.matcher(searcher, context), budget, names_scale, names_excluded)
-    return scores
+        found = _term_scores(name, searcher, documents) if fast else None
+        if found is None:
+            found = _matcher_scores(name.matcher(searcher, context), budget)
+        ids, scores = found
+        if names_excluded is not None and len(ids):
+            keep = ~names_excluded[ids]
+            ids, scores = ids[keep], scores[keep]
+        parts.append((ids, scores * names_scale))
+        budget.check()
+    return _summed(parts)
 
 
-def _add_term(
-    scores: Scores,
-    term: q.Term,
-    searcher: Searcher,
-    documents: Documents,
-    budget: Budget,
-    scale: float = 1.0,
-    excluded: frozenset[int] = frozenset(),
-) -> bool:
-    """Add ``term``'s BM25F to ``scores`` as Whoosh's matcher and scorer would, to the last
-    bit (the same expression, in the same order), reading its postings a block at a time
-    and its documents' field lengths from a list read once per commit: Whoosh spent about
-    10 µs a posting in matcher, scorer and column calls. False if the term's matchers or
-    scorer are not the ones this reads (then the caller goes through Whoosh)."""
-    fieldname, text = term.fieldname, term.text
-    reader = searcher.reader()
-    if (fieldname, text) not in reader:
-        return True
-    scorer = searcher.weighting.scorer(searcher, fieldname, text)
-    if not isinstance(scorer, scoring.BM25FScorer):
-        return False
-    postings = _live_postings(reader, fieldname, text)
-    lengths = documents.field_lengths(fieldname)
+def _summed(parts: list[tuple[np.ndarray, np.ndarray]]) -> Matches:
+    """The documents of ``parts`` (each: document numbers in order, scores) with their scores
+    added up part after part (bincount adds in the order given)."""
+    parts = [part for part in parts if len(part[0])]
+    if not parts:
+        return _filtered(_NO_POSTINGS[0])
+    if len(parts) == 1:
+        return Matches(*parts[0])
+    ids, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    return Matches(ids, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids)))
+
+
+def _term_scores(term: q.Term, searcher: Searcher, documents: Documents) -> tuple[np.ndarray, np.ndarray] | None:
+    """``term``'s BM25F per document as Whoosh's matcher and scorer give it, to the last bit
+    (the same expression, evaluated in the same order, in float64), from its postings'
+    arrays and the documents' field lengths: Whoosh spent about 10 µs a posting in matcher,
+    scorer and column calls. None if this cannot score the term (then Whoosh does)."""
+    fieldname = term.fieldname
+    postings = documents.postings(fieldname, term.text)
+    lengths = documents.length_array(fieldname)
     if postings is None or lengths is None:
-        return False
-    idf, avgfl, b, k1, boost = scorer.idf, scorer.avgfl, scorer.B, scorer.K1, term.boost
-    get = scores.get
-    for count, (docnum, tf) in enumerate(postings, start=1):
-        if docnum in excluded:
-            continue
-        score = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[docnum] / avgfl)))
-        if boost != 1.0:
-            score = score * boost
-        scores[docnum] = get(docnum, 0.0) + score * scale
-        if count % CHECK_EVERY == 0:
-            budget.check()
-    return True
+        return None
+    ids, tf = postings
+    if not len(ids):
+        return postings
+    found = searcher.weighting.parameters(searcher, fieldname, len(ids))
+    if found is None:
+        return None
+    idf, avgfl, b, k1 = found
+    scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[ids] / avgfl)))
+    if term.boost != 1.0:
+        scores = scores * term.boost
+    return ids, scores
 
 
-def _live_postings(reader, fieldname: str, text: str) -> list[tuple[int, float]] | None:
-    """(document number, weight) of a term's live postings across the reader's segments,
-    read a block at a time from Whoosh's own leaf matchers; None for a matcher of another kind."""
-    found: list[tuple[int, float]] = []
-    for leaf, offset in reader.leaf_readers():
-        if (fieldname, text) not in leaf:
-            continue
-        matcher = leaf.postings(fieldname, text)
-        deleted: frozenset[int] | set[int] = frozenset()
-        if isinstance(matcher, FilterMatcher):
-            if not matcher._exclude:
-                return None
-            deleted, matcher = matcher._ids, matcher.child
-        if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_next_block"):
-            return None
-        while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
-            if matcher._weights is None:
-                matcher._read_weights()
-            start = matcher._i
-            found.extend(
-                (docnum + offset, weight)
-                for docnum, weight in zip(matcher._ids[start:], matcher._weights[start:], strict=True)
-                if docnum not in deleted
-            )
-            matcher._next_block()
-    return found
+def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(document numbers, weights) of a term's postings in one segment, deleted ones included,
+    read through Whoosh's matcher; None for a matcher of another kind."""
+    if (fieldname, text) not in leaf:
+        return _NO_POSTINGS
+    matcher = leaf.postings(fieldname, text)
+    matcher = getattr(matcher, "child", matcher)  # past the segment's deletions filter
+    read = list(arrays.block_postings(matcher))
+    return np.array([d for d, _ in read], dtype=np.int64), np.array([w for _, w in read], dtype=np.float64)
+
+
+_NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
 def ideal_score(queries: Iterable[q.Query], searcher: Searcher) -> float:
@@ -437,19 +562,17 @@ def _terms_of(query: q.Query) -> list[str]:
     return []
 
 
-def _add(
-    scores: Scores, matcher, budget: Budget, scale: float = 1.0, excluded: frozenset[int] = frozenset()
-) -> None:
-    get = scores.get
-    read = 0
+def _matcher_scores(matcher, budget: Budget) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, scores) of what a Whoosh matcher matches, in order."""
+    ids: list[int] = []
+    scores: list[float] = []
     while matcher.is_active():
-        docnum = matcher.id()
-        if docnum not in excluded:
-            scores[docnum] = get(docnum, 0.0) + matcher.score() * scale
+        ids.append(matcher.id())
+        scores.append(matcher.score())
         matcher.next()
-        read += 1
-        if read % CHECK_EVERY == 0:
+        if len(ids) % CHECK_EVERY == 0:
             budget.check()
+    return np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float64)
 
 
 def _prefix_docs(searcher: Searcher, prefix: q.Prefix, budget: Budget) -> set[int]:

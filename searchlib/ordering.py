@@ -15,14 +15,18 @@ from functools import total_ordering
 from heapq import nlargest, nsmallest
 
 import attrs
+import numpy as np
 
 from searchlib.fields import MISSING_INT, SEPARATOR, Date, Field, Keyword, Numeric
-from searchlib.matching import SCORE_DIGITS, Documents, Scores
+from searchlib.matching import SCORE_DIGITS, Documents, Matches, Scores
 from searchlib.syntax import QueryError, names_argument
 
 BUILTIN_SORTS = ("date", "title", "id", "lang", "source")
 RELEVANCE = ("score", "_score", "relevance")
 MAX_SORT_KEYS = 16
+# Scores rank rounded to SCORE_DIGITS decimals: one within this of the page's last score
+# (below it) may round to the same value, so it stays a candidate.
+ROUNDING_MARGIN = 2 * 10.0**-SCORE_DIGITS
 
 
 @attrs.frozen
@@ -97,6 +101,25 @@ def _value_getter(
         language_of = {d: code for code, docs in documents.languages.items() for d in docs}
         return language_of.get
     return lambda docnum: documents.stored(docnum, key.field)
+
+
+def page(
+    matches: Matches,
+    offset: int,
+    limit: int,
+    documents: Documents,
+    keys: list[SortKey] = (),  # type: ignore[assignment]
+    declared: Mapping[str, Field] | None = None,
+) -> list[tuple[float, int]]:
+    """:func:`ordered` of ``matches``: by relevance, only the documents that can be on the
+    page go through it (those scoring within a rounding of the page's last score or more)."""
+    wanted = offset + limit
+    if keys or len(matches) <= wanted:
+        return ordered(matches.as_dict(), offset, limit, documents, keys, declared)
+    floor = np.partition(matches.scores, len(matches) - wanted)[len(matches) - wanted]
+    near = matches.scores >= floor - ROUNDING_MARGIN
+    candidates = Matches(matches.ids[near], matches.scores[near])
+    return ordered(candidates.as_dict(), offset, limit, documents, keys, declared)
 
 
 def ordered(

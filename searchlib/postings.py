@@ -40,6 +40,8 @@ from whoosh.filedb.filetables import HashWriter, OrderedHashWriter
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
+from searchlib.arrays import ArraysWriter
+
 Posting = tuple[int, float, bytes, int]  # document number, weight, encoded value, field length
 Entry = tuple[str, str | bytes, Iterator[list[Posting]]]  # field, term, its postings in pieces
 BLOCK_POSTINGS = 128  # postings per block, as Whoosh writes them
@@ -210,8 +212,11 @@ def install() -> None:
     HashWriter.__init__ = _compact_init
 
 
-def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable[Entry]) -> None:
-    """Write ``entries`` (sorted by field, then term) into the files of a W3 field writer.
+def write_postings(
+    fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable[Entry], arrays: ArraysWriter | None = None
+) -> None:
+    """Write ``entries`` (sorted by field, then term) into the files of a W3 field writer,
+    and the postings of scored fields to ``arrays`` as they go (:mod:`searchlib.arrays`).
 
     Each term goes into the term index as Whoosh's OrderedHashWriter.add puts it, but the
     bytes of many terms are written at once (its hash tables too, when it closes).
@@ -237,6 +242,9 @@ def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable
             raise ValueError(f"Keys must increase: {last!r}..{key!r}")
         last = key
         stream = itertools.chain.from_iterable(postings)
+        if arrays is not None and arrays.wants(field):
+            arrays.term(field, term)
+            stream = _recorded(stream, arrays)
         block = list(itertools.islice(stream, BLOCK_POSTINGS))
         if len(block) == 1 and (more := next(stream, None)) is None:
             info = _inlined(block[0])
@@ -255,6 +263,13 @@ def write_postings(fieldwriter: W3FieldWriter, schema: Schema, entries: Iterable
     postings_file.flush()
     terms.index.extend(positions)
     terms.lastkey = last
+
+
+def _recorded(stream: Iterator[Posting], arrays: ArraysWriter) -> Iterator[Posting]:
+    record = arrays.posting
+    for posting in stream:
+        record(posting[0], posting[1])
+        yield posting
 
 
 def _hash_with_crc32(terms: OrderedHashWriter) -> None:

@@ -74,6 +74,10 @@ class LanguageBM25F(scoring.BM25F):
             df = self.statistics.doc_frequency(fieldname, text)
         else:
             df = parent.doc_frequency(fieldname, text)
+        return self.idf_of(parent, fieldname, df)
+
+    def idf_of(self, parent: Any, fieldname: str, df: int) -> float:
+        """The IDF of a term found in ``df`` documents of ``fieldname``."""
         docs = self.field_docs.get(fieldname) if self.idf_per_language else None
         return log((docs or parent.doc_count_all()) / (df + 1)) + 1
 
@@ -81,13 +85,27 @@ class LanguageBM25F(scoring.BM25F):
         docs = self.field_docs.get(fieldname)
         if not docs or not searcher.schema[fieldname].scorable:
             return super().scorer(searcher, fieldname, text, qf)
+        idf = searcher.get_parent().idf(fieldname, text)
+        return _Scorer(searcher, fieldname, text, *self._shape(searcher, fieldname), qf, idf)
+
+    def parameters(self, searcher: Any, fieldname: str, df: int) -> tuple[float, float, float, float] | None:
+        """(IDF, average field length, B, K1) of a term in ``df`` documents of ``fieldname``,
+        as :meth:`scorer` would score it without reading the term; None where it would hand
+        the term to Whoosh's own scorer."""
+        if not self.field_docs.get(fieldname) or not searcher.schema[fieldname].scorable:
+            return None
+        parent = searcher.get_parent()
+        return self.idf_of(parent, fieldname, df), *self._shape(searcher, fieldname)
+
+    def _shape(self, searcher: Any, fieldname: str) -> tuple[float, float, float]:
+        """(average field length, B, K1) of a field filed under one language."""
         parent = searcher.get_parent()
         if self.statistics is not None:
             total = self.statistics.field_length(fieldname)
         else:
             total = parent.field_length(fieldname)
-        avgfl = (total / docs) or 1
-        return _Scorer(searcher, fieldname, text, self._field_B.get(fieldname, self.B), self.K1, qf, avgfl)
+        avgfl = (total / self.field_docs[fieldname]) or 1
+        return avgfl, self._field_B.get(fieldname, self.B), self.K1
 
 
 class _Scorer(scoring.BM25FScorer):
@@ -96,9 +114,9 @@ class _Scorer(scoring.BM25FScorer):
     bounds were too low and documents that belonged in the top hits were skipped)."""
 
     def __init__(
-        self, searcher: Any, fieldname: str, text: str, B: float, K1: float, qf: int, avgfl: float
+        self, searcher: Any, fieldname: str, text: str, avgfl: float, B: float, K1: float, qf: int, idf: float
     ) -> None:
-        self.idf = searcher.get_parent().idf(fieldname, text)
+        self.idf = idf
         self.avgfl = avgfl
         self.B, self.K1, self.qf = B, K1, qf
         self.setup(searcher, fieldname, text)
