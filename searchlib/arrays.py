@@ -55,7 +55,8 @@ class ArraysWriter:
 
     def __init__(self, fields: Iterable[str]) -> None:
         self._fields = set(fields)
-        self._ids, self._weights = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        self._ids = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write or close)
+        self._weights = tempfile.TemporaryFile()  # noqa: SIM115
         self._pending_ids, self._pending_weights = array("i"), array("f")
         self._starts = array("q")  # each term's first posting
         self._terms: dict[str, list[str]] = {}
@@ -72,10 +73,11 @@ class ArraysWriter:
         self._terms.setdefault(field, []).append(term)
         self._starts.append(self.count)
 
-    def posting(self, docnum: int, weight: float) -> None:
-        self._pending_ids.append(docnum)
-        self._pending_weights.append(weight)
-        self.count += 1
+    def postings(self, postings: list[tuple]) -> None:
+        """Add the (document number, weight, ...) postings of the current term."""
+        self._pending_ids.extend([posting[0] for posting in postings])
+        self._pending_weights.extend([posting[1] for posting in postings])
+        self.count += len(postings)
         if len(self._pending_ids) >= FLUSH_POSTINGS:
             self._flush()
 
@@ -89,7 +91,10 @@ class ArraysWriter:
         self._flush()
         starts = array("q", self._starts)
         starts.append(self.count)
-        blobs = {field: SEPARATOR.join(words).encode("utf-8", "surrogateescape") for field, words in self._terms.items()}
+        blobs = {
+            field: SEPARATOR.join(words).encode("utf-8", "surrogateescape")
+            for field, words in self._terms.items()
+        }
         parts: list[tuple[str, Any]] = []
         fields = {}
         first = 0
@@ -154,7 +159,9 @@ class SegmentArrays:
 
     def _array(self, name: str, dtype: Any) -> np.ndarray:
         offset, size = self._parts[name]
-        return np.frombuffer(self._view, dtype=dtype, count=size // np.dtype(dtype).itemsize, offset=self._base + offset)
+        return np.frombuffer(
+            self._view, dtype=dtype, count=size // np.dtype(dtype).itemsize, offset=self._base + offset
+        )
 
     def has_field(self, field: str) -> bool:
         return self._lookup(field) is not None
@@ -273,8 +280,7 @@ def derive(reader: Any, fields: Iterable[str], out: IO[bytes]) -> None:
                 writer.term(field, term)
                 matcher = reader.postings(field, term)
                 matcher = getattr(matcher, "child", matcher)  # past a segment's deletions filter
-                for docnum, weight in block_postings(matcher):
-                    writer.posting(docnum, weight)
+                writer.postings(list(block_postings(matcher)))
         writer.write(out, reader.doc_count_all())
     finally:
         writer.close()

@@ -22,7 +22,6 @@ from itertools import islice
 import attrs
 import numpy as np
 from whoosh import query as q
-from whoosh import scoring
 from whoosh.codec import whoosh3
 from whoosh.fields import BOOLEAN
 from whoosh.searching import Searcher
@@ -84,6 +83,7 @@ class Facts:
     live: np.ndarray | None = None  # True for each live document number
     universe_ids: np.ndarray | None = None
     id_arrays: dict[tuple[str, str], np.ndarray] = attrs.Factory(dict)
+    norms: dict[tuple[str, float, float, float], np.ndarray] = attrs.Factory(dict)
 
 
 @attrs.frozen
@@ -284,6 +284,15 @@ class Documents:
         if key not in self.facts.id_arrays:
             self.facts.id_arrays[key] = ids_of(self.languages.get(code, frozenset()))
         return self.facts.id_arrays[key]
+
+    def norms(self, fieldname: str, avgfl: float, b: float, k1: float) -> np.ndarray:
+        """``k1 * ((1 - b) + b * length / avgfl)`` per document: BM25's length term, computed
+        once per commit and field (the same operations in the same order as per posting)."""
+        key = (fieldname, avgfl, b, k1)
+        found = self.facts.norms.get(key)
+        if found is None:
+            found = self.facts.norms[key] = k1 * ((1 - b) + b * self.length_array(fieldname) / avgfl)
+        return found
 
     @property
     def live(self) -> np.ndarray:
@@ -507,7 +516,9 @@ def _summed(parts: list[tuple[np.ndarray, np.ndarray]]) -> Matches:
     return Matches(ids, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids)))
 
 
-def _term_scores(term: q.Term, searcher: Searcher, documents: Documents) -> tuple[np.ndarray, np.ndarray] | None:
+def _term_scores(
+    term: q.Term, searcher: Searcher, documents: Documents
+) -> tuple[np.ndarray, np.ndarray] | None:
     """``term``'s BM25F per document as Whoosh's matcher and scorer give it, to the last bit
     (the same expression, evaluated in the same order, in float64), from its postings'
     arrays and the documents' field lengths: Whoosh spent about 10 µs a posting in matcher,
@@ -524,7 +535,7 @@ def _term_scores(term: q.Term, searcher: Searcher, documents: Documents) -> tupl
     if found is None:
         return None
     idf, avgfl, b, k1 = found
-    scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[ids] / avgfl)))
+    scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))
     if term.boost != 1.0:
         scores = scores * term.boost
     return ids, scores

@@ -241,10 +241,10 @@ def write_postings(
         if key <= last:
             raise ValueError(f"Keys must increase: {last!r}..{key!r}")
         last = key
-        stream = itertools.chain.from_iterable(postings)
         if arrays is not None and arrays.wants(field):
             arrays.term(field, term)
-            stream = _recorded(stream, arrays)
+            postings = _recorded(postings, arrays)
+        stream = itertools.chain.from_iterable(postings)
         block = list(itertools.islice(stream, BLOCK_POSTINGS))
         if len(block) == 1 and (more := next(stream, None)) is None:
             info = _inlined(block[0])
@@ -265,11 +265,11 @@ def write_postings(
     terms.lastkey = last
 
 
-def _recorded(stream: Iterator[Posting], arrays: ArraysWriter) -> Iterator[Posting]:
-    record = arrays.posting
-    for posting in stream:
-        record(posting[0], posting[1])
-        yield posting
+def _recorded(pieces: Iterator[list[Posting]], arrays: ArraysWriter) -> Iterator[list[Posting]]:
+    """The pieces of a term's postings, passed on once ``arrays`` has their numbers and weights."""
+    for piece in pieces:
+        arrays.postings(piece)
+        yield piece
 
 
 def _hash_with_crc32(terms: OrderedHashWriter) -> None:

@@ -143,3 +143,56 @@ def test_spilled_runs_merge_into_the_same_postings(tmp_path: Path) -> None:
     assert whole.terms == len(expected) < spilled.terms
     spilled.close()
     assert not list(tmp_path.iterdir())  # the runs were anonymous files, gone
+
+
+def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_gets_them_too(
+    tmp_path: Path,
+) -> None:
+    """Each segment's arrays (searchlib.arrays), written with its postings or derived from a
+    segment Whoosh merged, give every term of every scored field the document numbers and
+    weights Whoosh's own matchers read, and no term more."""
+    import numpy as np
+
+    from searchlib import arrays
+
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
+    index = searchlib.Index.create(tmp_path / "index")
+    for batch in range(3):
+        index.add(
+            searchlib.Document(
+                id=f"d{batch}-{n}",
+                title=words[n % 10],
+                body=" ".join(words[(n * k) % 10] for k in range(1, 2 + n % 40)),
+                lang=("en", "de", "ru")[n % 3],
+            )
+            for n in range(300)
+        )
+        if batch == 1:
+            index.delete([f"d0-{n}" for n in range(0, 300, 7)])
+    for merged in (False, True):
+        if merged:
+            index.optimize()  # one segment, written by Whoosh's merge: its arrays are derived
+        whoosh = open_whoosh(tmp_path / "index")
+        reader = whoosh.reader()
+        scored = arrays.scored_fields(whoosh.schema)
+        for leaf, _ in reader.leaf_readers():
+            with whoosh.storage.open_file(arrays.file_name(leaf.segment())) as opened:
+                found = arrays.load(opened.file.fileno(), leaf.doc_count_all())
+            assert found is not None
+            checked = 0
+            for field in scored & set(leaf.indexed_field_names()):
+                for term, _ in leaf.iter_field(field):
+                    expected = list(arrays.block_postings(leaf.postings(field, term)))  # live ones
+                    ids, weights = found.postings(field, term.decode("utf-8"))
+                    live = [not leaf.is_deleted(docnum) for docnum in ids.tolist()]
+                    assert ids[live].tolist() == [d for d, _ in expected]
+                    assert weights[live].astype(float).tolist() == [w for _, w in expected]
+                    checked += 1
+                assert found.postings(field, "nosuchterm")[0].size == 0
+            assert checked > 20
+            assert found.count(body_field("en"), "alpha") == np.count_nonzero(
+                found.postings(body_field("en"), "alpha")[0] >= 0
+            )
+        reader.close()
+        assert len(list((tmp_path / "index").glob("*.sla"))) == len(list((tmp_path / "index").glob("*.seg")))
+    index.close()
