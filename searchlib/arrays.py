@@ -50,95 +50,102 @@ def scored_fields(schema: Any) -> set[str]:
 
 class ArraysWriter:
     """Collects the postings of scored fields as they are written (terms in order), spilling
-    document numbers and weights to temporary files, so that memory does not grow with the
-    segment; :meth:`write` then assembles the file."""
+    terms, document numbers and weights to temporary files, so that memory does not grow
+    with the segment; :meth:`write` then assembles the file."""
 
     def __init__(self, fields: Iterable[str]) -> None:
         self._fields = set(fields)
-        self._ids = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write or close)
-        self._weights = tempfile.TemporaryFile()  # noqa: SIM115
-        self._pending_ids, self._pending_weights = array("i"), array("f")
-        self._starts = array("q")  # each term's first posting
-        self._terms: dict[str, list[str]] = {}
-        self._field: str | None = None
-        self.count = 0
+        # closed by write() or close()
+        self._files = {name: tempfile.TemporaryFile() for name in ("terms", "starts", "ids", "weights")}  # noqa: SIM115
+        self._pending: dict[str, Any] = {}
+        self._reset()
+        self._ranges: dict[str, list[int]] = {}  # field: [first term, last, first byte, last]
+        self._bytes = 0
+        self.terms = self.count = 0
+
+    def _reset(self) -> None:
+        self._pending = {"terms": [], "starts": array("q"), "ids": array("i"), "weights": array("f")}
 
     def wants(self, field: str) -> bool:
         return field in self._fields
 
     def term(self, field: str, term: str | bytes) -> None:
         """Start ``term``'s postings (terms come in order, a field's together)."""
-        if isinstance(term, bytes):
-            term = term.decode("utf-8", "surrogateescape")
-        self._terms.setdefault(field, []).append(term)
-        self._starts.append(self.count)
+        if isinstance(term, str):
+            term = term.encode("utf-8", "surrogateescape")
+        found = self._ranges.get(field)
+        if found is None:
+            found = self._ranges[field] = [self.terms, self.terms, self._bytes, self._bytes]
+        else:
+            term = SEPARATOR.encode() + term
+        self._pending["terms"].append(term)
+        self._bytes += len(term)
+        self.terms += 1
+        found[1], found[3] = self.terms, self._bytes
+        self._pending["starts"].append(self.count)
 
     def postings(self, postings: list[tuple]) -> None:
         """Add the (document number, weight, ...) postings of the current term."""
-        self._pending_ids.extend([posting[0] for posting in postings])
-        self._pending_weights.extend([posting[1] for posting in postings])
+        self._pending["ids"].extend([posting[0] for posting in postings])
+        self._pending["weights"].extend([posting[1] for posting in postings])
         self.count += len(postings)
-        if len(self._pending_ids) >= FLUSH_POSTINGS:
+        if len(self._pending["ids"]) >= FLUSH_POSTINGS or len(self._pending["starts"]) >= FLUSH_POSTINGS:
             self._flush()
 
     def _flush(self) -> None:
-        self._pending_ids.tofile(self._ids)
-        self._pending_weights.tofile(self._weights)
-        self._pending_ids, self._pending_weights = array("i"), array("f")
+        self._files["terms"].write(b"".join(self._pending["terms"]))
+        for name in ("starts", "ids", "weights"):
+            self._pending[name].tofile(self._files[name])
+        self._reset()
 
     def write(self, out: IO[bytes], doc_count: int) -> None:
         """Write the file to ``out`` (the temporary files are closed after)."""
+        self._pending["starts"].append(self.count)
         self._flush()
-        starts = array("q", self._starts)
-        starts.append(self.count)
-        blobs = {
-            field: SEPARATOR.join(words).encode("utf-8", "surrogateescape")
-            for field, words in self._terms.items()
-        }
-        parts: list[tuple[str, Any]] = []
-        fields = {}
-        first = 0
-        for field, words in self._terms.items():
-            fields[field] = {"terms": [first, first + len(words)]}
-            parts.append((f"terms:{field}", blobs[field]))
-            first += len(words)
-        parts += [("starts", starts), ("ids", self._ids), ("weights", self._weights)]
+        terms = self._files["terms"]
+        parts: list[tuple[str, Any]] = [
+            (f"terms:{field}", (terms, first_byte, last_byte - first_byte))
+            for field, (_, _, first_byte, last_byte) in self._ranges.items()
+        ]
+        parts += [(name, self._files[name]) for name in ("starts", "ids", "weights")]
+        fields = {field: {"terms": [first, last]} for field, (first, last, _, _) in self._ranges.items()}
         try:
             _write(out, {"docs": doc_count, "fields": fields}, parts)
         finally:
-            self._ids.close()
-            self._weights.close()
+            self.close()
 
     def close(self) -> None:
-        self._ids.close()
-        self._weights.close()
+        for file in self._files.values():
+            file.close()
 
 
 def _write(out: IO[bytes], header: dict, parts: list[tuple[str, Any]]) -> None:
-    sizes = {}
+    """``parts`` are whole temporary files or (file, start, size) pieces of one."""
+    pieces = {}
     for name, part in parts:
-        if hasattr(part, "seek"):
-            part.flush()
-            sizes[name] = part.seek(0, os.SEEK_END)
+        if isinstance(part, tuple):
+            pieces[name] = part
         else:
-            sizes[name] = len(part) * getattr(part, "itemsize", 1)
+            part.flush()
+            pieces[name] = (part, 0, part.seek(0, os.SEEK_END))
     layout, position = {}, 0
     for name, _ in parts:
-        layout[name] = [position, sizes[name]]
-        position += _aligned(sizes[name])
+        layout[name] = [position, pieces[name][2]]
+        position += _aligned(pieces[name][2])
     header = {**header, "parts": layout}
     encoded = json.dumps(header).encode()
     start = _aligned(len(MAGIC) + 8 + len(encoded))
     out.write(MAGIC + len(encoded).to_bytes(8, "little") + encoded)
     out.write(b"\x00" * (start - len(MAGIC) - 8 - len(encoded)))
-    for name, part in parts:
-        if hasattr(part, "seek"):
-            part.seek(0)
-            while chunk := part.read(1 << 20):
-                out.write(chunk)
-        else:
-            out.write(part if isinstance(part, bytes) else part.tobytes())
-        out.write(b"\x00" * (_aligned(sizes[name]) - sizes[name]))
+    for name, _ in parts:
+        file, offset, size = pieces[name]
+        file.flush()
+        file.seek(offset)
+        left = size
+        while left and (chunk := file.read(min(left, 1 << 20))):
+            out.write(chunk)
+            left -= len(chunk)
+        out.write(b"\x00" * (_aligned(size) - size))
 
 
 def _aligned(size: int) -> int:
