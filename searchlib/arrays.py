@@ -57,14 +57,18 @@ class ArraysWriter:
         self._fields = set(fields)
         # closed by write() or close()
         self._files = {name: tempfile.TemporaryFile() for name in ("terms", "starts", "ids", "weights")}  # noqa: SIM115
-        self._pending: dict[str, Any] = {}
         self._reset()
         self._ranges: dict[str, list[int]] = {}  # field: [first term, last, first byte, last]
         self._bytes = 0
         self.terms = self.count = 0
 
     def _reset(self) -> None:
-        self._pending = {"terms": [], "starts": array("q"), "ids": array("i"), "weights": array("f")}
+        self._pending: dict[str, Any] = {
+            "terms": [],
+            "starts": array("q"),
+            "ids": array("i"),
+            "weights": array("f"),
+        }
 
     def wants(self, field: str) -> bool:
         return field in self._fields
@@ -285,12 +289,22 @@ def derive(reader: Any, fields: Iterable[str], out: IO[bytes]) -> None:
         for field in sorted(set(fields) & set(reader.indexed_field_names())):
             for term, _ in reader.iter_field(field):
                 writer.term(field, term)
-                matcher = reader.postings(field, term)
-                matcher = getattr(matcher, "child", matcher)  # past a segment's deletions filter
-                writer.postings(list(block_postings(matcher)))
+                writer.postings(list(all_postings(reader, field, term)))
         writer.write(out, reader.doc_count_all())
     finally:
         writer.close()
+
+
+def all_postings(reader: Any, field: str, term: str | bytes) -> Iterable[tuple[int, float]]:
+    """(document number, weight) of every posting of a term in one segment, its deleted
+    documents' too: Whoosh filters those out, and its filter has already moved its matcher
+    past the first live one, so the matcher under the filter starts over."""
+    matcher = reader.postings(field, term)
+    child = getattr(matcher, "child", None)
+    if child is not None:  # the segment's deletions filter
+        child.reset()
+        matcher = child
+    return block_postings(matcher)
 
 
 def block_postings(matcher: Any) -> Iterable[tuple[int, float]]:

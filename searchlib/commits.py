@@ -375,7 +375,7 @@ def commit_toc(writer: Any, segments: list[Any]) -> None:
     for segment in segments:  # what Whoosh merged, or an earlier release wrote, has no arrays yet
         if arrays.file_name(segment) not in names:
             arrays.write_for(storage, writer.schema, segment)
-            names = storage.list()
+            names.append(arrays.file_name(segment))
     previous = read_manifest(storage.folder, indexname, generation - 1)
     known = previous.files if previous else {}
     files = {}

@@ -470,8 +470,10 @@ class Index:
         hits = Results()
         hits.truncated = tuple(dict.fromkeys(budget.truncated))
         hits.total = len(matches)
-        hits.facets = facets.count(facet_names, set(matches.ids.tolist()), documents, declared_fields)
-        page = ordering.page(matches, request.offset, request.limit, documents, sort_keys, declared_fields)
+        hits.facets = facets.count(
+            facet_names, set(matches.ids.tolist()) if facet_names else set(), documents, declared_fields
+        )
+        page = ordering.ordered(matches, request.offset, request.limit, documents, sort_keys, declared_fields)
         for score, docnum in page:
             stored = searcher.stored_fields(docnum)
             own = {name: stored[name] for name in declared_fields if name in stored}

@@ -317,17 +317,14 @@ class Documents:
             self.facts.segments = found
         return self.facts.segments
 
-    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The term's live postings: (document numbers in order, weights as float64), from
-        the segments' arrays, and through Whoosh for a segment without them; None if a
-        segment's postings are of a kind this does not read."""
+        the segments' arrays, and through Whoosh for a segment without them."""
         pieces = []
         for offset, segment, leaf in self.segments():
             found = segment.postings(fieldname, text) if segment is not None else None
             if found is None:
                 found = _whoosh_postings(leaf, fieldname, text)
-                if found is None:
-                    return None
             if len(found[0]):
                 pieces.append((found[0] + offset if offset else found[0], found[1]))
         if not pieces:
@@ -435,9 +432,9 @@ def union(results: list[Matches], size: int) -> Matches:
 
 def _scores_at(matches: Matches, ids: np.ndarray) -> np.ndarray:
     """``matches``' score of each of ``ids`` (sorted), 0.0 where it has none."""
-    where = np.minimum(np.searchsorted(matches.ids, ids), max(len(matches.ids) - 1, 0))
     if not len(matches.ids):
         return np.zeros(len(ids))
+    where = np.minimum(np.searchsorted(matches.ids, ids), len(matches.ids) - 1)
     return np.where(matches.ids[where] == ids, matches.scores[where], 0.0)
 
 
@@ -524,10 +521,9 @@ def _term_scores(
     arrays and the documents' field lengths: Whoosh spent about 10 µs a posting in matcher,
     scorer and column calls. None if this cannot score the term (then Whoosh does)."""
     fieldname = term.fieldname
-    postings = documents.postings(fieldname, term.text)
-    lengths = documents.length_array(fieldname)
-    if postings is None or lengths is None:
+    if documents.length_array(fieldname) is None:
         return None
+    postings = documents.postings(fieldname, term.text)
     ids, tf = postings
     if not len(ids):
         return postings
@@ -541,14 +537,12 @@ def _term_scores(
     return ids, scores
 
 
-def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
     """(document numbers, weights) of a term's postings in one segment, deleted ones included,
-    read through Whoosh's matcher; None for a matcher of another kind."""
+    read through Whoosh's matcher."""
     if (fieldname, text) not in leaf:
         return _NO_POSTINGS
-    matcher = leaf.postings(fieldname, text)
-    matcher = getattr(matcher, "child", matcher)  # past the segment's deletions filter
-    read = list(arrays.block_postings(matcher))
+    read = list(arrays.all_postings(leaf, fieldname, text))
     return np.array([d for d, _ in read], dtype=np.int64), np.array([w for _, w in read], dtype=np.float64)
 
 

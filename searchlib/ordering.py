@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from searchlib.fields import MISSING_INT, SEPARATOR, Date, Field, Keyword, Numeric
-from searchlib.matching import SCORE_DIGITS, Documents, Matches, Scores
+from searchlib.matching import SCORE_DIGITS, Documents, Matches
 from searchlib.syntax import QueryError, names_argument
 
 BUILTIN_SORTS = ("date", "title", "id", "lang", "source")
@@ -103,7 +103,7 @@ def _value_getter(
     return lambda docnum: documents.stored(docnum, key.field)
 
 
-def page(
+def ordered(
     matches: Matches,
     offset: int,
     limit: int,
@@ -111,29 +111,17 @@ def page(
     keys: list[SortKey] = (),  # type: ignore[assignment]
     declared: Mapping[str, Field] | None = None,
 ) -> list[tuple[float, int]]:
-    """:func:`ordered` of ``matches``: by relevance, only the documents that can be on the
-    page go through it (those scoring within a rounding of the page's last score or more)."""
+    """The (score, docnum) pairs of the page ``[offset, offset + limit)`` of the whole order.
+    By relevance, only the documents that can be on the page are looked at in Python (those
+    scoring within a rounding of the page's last score, or more)."""
     wanted = offset + limit
-    if keys or len(matches) <= wanted:
-        return ordered(matches.as_dict(), offset, limit, documents, keys, declared)
-    floor = np.partition(matches.scores, len(matches) - wanted)[len(matches) - wanted]
-    near = matches.scores >= floor - ROUNDING_MARGIN
-    candidates = Matches(matches.ids[near], matches.scores[near])
-    return ordered(candidates.as_dict(), offset, limit, documents, keys, declared)
-
-
-def ordered(
-    scores: Scores,
-    offset: int,
-    limit: int,
-    documents: Documents,
-    keys: list[SortKey] = (),  # type: ignore[assignment]
-    declared: Mapping[str, Field] | None = None,
-) -> list[tuple[float, int]]:
-    """The (score, docnum) pairs of the page ``[offset, offset + limit)`` of the whole order."""
-    wanted = offset + limit
-    if not scores or offset >= len(scores):
+    if offset >= len(matches):
         return []
+    if not keys and len(matches) > wanted:
+        floor = np.partition(matches.scores, len(matches) - wanted)[len(matches) - wanted]
+        near = matches.scores >= floor - ROUNDING_MARGIN
+        matches = Matches(matches.ids[near], matches.scores[near])
+    scores = matches.as_dict()
     getters = [
         (key, None if key.field == "score" else _value_getter(key, documents, declared or {})) for key in keys
     ]
