@@ -8,10 +8,11 @@ languages are possible (an index's languages) can narrow the candidates further.
 
 from __future__ import annotations
 
-from array import array
+import math
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import regex
@@ -19,7 +20,7 @@ import regex
 from analyzers.registry import language_code
 
 if TYPE_CHECKING:
-    from py3langid.langid import LanguageIdentifier
+    import numpy as np
 
 # script → candidate languages, the script's default first.
 # Latin-script candidates: the languages with an analyzer, and others common in text.
@@ -137,7 +138,7 @@ def _identify(text: str, candidates: Iterable[str] | None) -> tuple[str | None, 
     model_langs = [lang for lang in langs if lang in _model_labels()]
     if not model_langs:
         return script, [(lang, 1.0 / len(langs)) for lang in langs]
-    scores = dict(_model().rank(sample))
+    scores = _walker().likelihoods(sample, model_langs)
     prior = SCRIPT_PRIORS.get(script, DEFAULT_PRIOR)
     default = SCRIPT_LANGUAGES[script][0]  # the prior is the default's, not whoever is first
     weighted = {lang: scores[lang] * (prior if lang == default else 1.0) for lang in model_langs}
@@ -147,11 +148,12 @@ def _identify(text: str, candidates: Iterable[str] | None) -> tuple[str | None, 
 
 def dominant_script(text: str) -> str | None:
     """The script most of the letters in ``text`` are written in, if any is known."""
-    counts: Counter[str] = Counter()
-    for script, pattern in _SCRIPT_PATTERNS.items():
-        found = len(pattern.findall(text))
-        if found:
-            counts[script] = found
+    if len(_SCRIPT_MARKS) > MAX_MARKED_CHARS:  # text of every character there is: bounded
+        _SCRIPT_MARKS.clear()
+    marks = text.translate(_SCRIPT_MARKS)
+    counts = Counter(
+        {script: found for mark, script in _MARKED_SCRIPTS.items() if (found := marks.count(mark))}
+    )
     if not counts:
         return None
     if len(counts) > 1:
@@ -162,42 +164,100 @@ def dominant_script(text: str) -> str | None:
     return counts.most_common(1)[0][0]
 
 
-@cache
-def _model() -> LanguageIdentifier:
-    """py3langid's model over all its languages; restricting its softmax keeps the ratios.
+class _ScriptMarks(dict):
+    """A ``str.translate`` table from each character to a letter marking its script (or
+    to None): one pass in C instead of a regular expression per script, 3x faster."""
 
-    Imported on first use: py3langid brings numpy, a third of searchlib's start-up. Its model
-    ships LZMA-compressed, and decompressing it took half a second in every process that
-    identified a language; :mod:`analyzers.model_cache` keeps it uncompressed in the cache
-    directory, mapped into memory in a few hundredths of a second.
-    """
-    import numpy as np
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-    from analyzers.model_cache import langid_arrays
-
-    arrays = langid_arrays(MODEL_DIR / MODEL_FILE)
-    return LanguageIdentifier(
-        np.asarray(arrays["ptc"]),
-        np.asarray(arrays["pc"]),
-        arrays["classes"].tolist(),
-        _unsigned(arrays["nextmove"]),
-        arrays["out_feat"].tolist(),
-        norm_probs=True,
-        tk_row=_unsigned(arrays["nextmove_row"]),
-    )
+    def __missing__(self, code_point: int) -> str | None:
+        character = chr(code_point)
+        mark = next((mark for mark, pattern in _MARKED_PATTERNS if pattern.match(character)), None)
+        self[code_point] = mark
+        return mark
 
 
-def _unsigned(values: object) -> array:
-    """A numpy array of unsigned integers as the stdlib array py3langid's tokenizer indexes."""
-    import numpy as np
-
-    values = np.ascontiguousarray(values)
-    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
-    out.frombytes(memoryview(values).cast("B"))
-    return out
+_MARKED_SCRIPTS = {chr(ord("A") + n): script for n, script in enumerate(_SCRIPT_PATTERNS)}
+_MARKED_PATTERNS = [(mark, _SCRIPT_PATTERNS[script]) for mark, script in _MARKED_SCRIPTS.items()]
+_SCRIPT_MARKS = _ScriptMarks()
+MAX_MARKED_CHARS = 1 << 16
+TABLES = 8  # candidate sets whose weights are kept apart (a script's, an index's)
 
 
 @cache
 def _model_labels() -> frozenset[str]:
-    return frozenset(_model().labels)
+    return frozenset(_walker().labels)
+
+
+class _Walker:
+    """py3langid's scores of a few candidate languages, computed with numpy.
+
+    py3langid walks its byte automaton one byte at a time in Python (``visit_counts``, half
+    a millisecond for a 600-character sample: half of indexing a document whose language is
+    not given) and then scores every language it knows. The automaton is Aho-Corasick's: its
+    state after a byte is the longest suffix of the text read so far that is a node of its
+    trie, so it depends only on the last :attr:`depth` bytes. Every position's state is
+    thus found at once, by walking all windows of that many bytes side by side; the
+    features, their counts and the naive Bayes scores are py3langid's, for the candidate
+    languages only: their ratios are what :func:`_identify` uses.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        import numpy as np
+
+        self._nextmove = arrays["nextmove"].view(np.ndarray)  # indexed without memmap's wrapping
+        self._rowbase = np.asarray(arrays["nextmove_row"], dtype=np.int64) << 8
+        self._output = np.asarray(arrays["out_feat"], dtype=np.int64)
+        self._ptc, self._pc = arrays["ptc"].view(np.ndarray), np.array(arrays["pc"])
+        self.depth = int(arrays["depth"])
+        self._columns: dict[str, list[int]] = {}
+        for column, label in enumerate(arrays["classes"].tolist()):  # a label may have two (srl → sr)
+            self._columns.setdefault(label, []).append(column)
+        self.labels = list(self._columns)
+        self._table = lru_cache(maxsize=TABLES)(self._columns_of)
+
+    def _columns_of(self, langs: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The model's feature weights and priors for ``langs`` alone, contiguous: gathering
+        a text's features from them reads a few bytes per feature, not every language's."""
+        import numpy as np
+
+        columns = [column for lang in langs for column in self._columns[lang]]
+        return np.ascontiguousarray(self._ptc[:, columns], dtype=np.float32), self._pc[columns]
+
+    def likelihoods(self, text: str, langs: list[str]) -> dict[str, float]:
+        """Each of ``langs``'s probability for ``text`` under the model, times one factor
+        common to all (the softmax's denominator over the other languages is left out)."""
+        import numpy as np
+
+        if text.isupper():  # as py3langid reads a text
+            text = text.lower()
+        data = np.frombuffer(unicodedata.normalize("NFC", text).encode("utf8", "surrogatepass"), np.uint8)
+        states = np.zeros(len(data), dtype=np.int64)
+        for back in range(min(self.depth, len(data)) - 1, -1, -1):  # oldest byte of each window first
+            ahead = states[back:]
+            states[back:] = self._nextmove[self._rowbase[ahead] + data[: len(data) - back]]
+        features = self._output[states]
+        features, counts = np.unique(features[features >= 0], return_counts=True)
+        table, prior = self._table(tuple(langs))
+        if len(features):
+            scores = np.log1p(counts.astype(np.float32)) @ table[features] + prior
+        else:  # no feature: py3langid's scores are all zero
+            scores = np.zeros(len(prior), dtype=np.float32)
+        scores *= 1.0 / math.sqrt(len(data) or 1)
+        odds = np.exp(scores - scores.max()).tolist()  # a language's columns are side by side
+        found, at = {}, 0
+        for lang in langs:
+            width = len(self._columns[lang])
+            found[lang] = sum(odds[at : at + width])
+            at += width
+        return found
+
+
+@cache
+def _walker() -> _Walker:
+    """The model, loaded on first use: it brings numpy, a third of searchlib's start-up. It
+    ships LZMA-compressed; :mod:`analyzers.model_cache` keeps it uncompressed in the cache
+    directory, mapped into memory in a few hundredths of a second."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    from analyzers.model_cache import langid_arrays
+
+    return _Walker(langid_arrays(MODEL_DIR / MODEL_FILE))

@@ -15,7 +15,7 @@ import numpy as np
 
 from analyzers import cache
 
-ARRAYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
+ARRAYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat", "depth")
 
 
 def langid_arrays(model_file: Path) -> dict[str, np.ndarray]:
@@ -41,7 +41,25 @@ def _unpacked(model_file: Path) -> dict[str, np.ndarray]:
     with lzma.open(model_file) as compressed:
         packed = io.BytesIO(compressed.read())
     with np.load(packed, allow_pickle=False) as npz:
-        return {name: npz[name] for name in ARRAYS}
+        arrays = {name: npz[name] for name in ARRAYS if name != "depth"}
+    arrays["depth"] = np.array(trie_depth(arrays["nextmove"], arrays["nextmove_row"]))
+    return arrays
+
+
+def trie_depth(nextmove: np.ndarray, rows: np.ndarray) -> int:
+    """How many bytes back the automaton's state depends on: the most steps any state is
+    from the start (a breadth-first walk; half a second, so it is kept with the model)."""
+    rowbase = np.asarray(rows, dtype=np.int64) << 8
+    reached = np.zeros(len(rowbase), dtype=bool)
+    reached[0] = True
+    frontier, depth = np.array([0]), 0
+    while True:
+        following = np.unique(nextmove[(rowbase[frontier][:, None] + np.arange(256)).ravel()])
+        following = following[~reached[following]]
+        if not len(following):
+            return depth
+        reached[following] = True
+        frontier, depth = following, depth + 1
 
 
 def _save(arrays: dict[str, np.ndarray], directory: Path) -> None:

@@ -117,9 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--jobs",
         type=_positive,
-        default=1,
+        default=None,
         metavar="N",
-        help="analyze and write in N processes (default: 1)",
+        help="analyze and write in N processes (default: 1 for a small input, else one per core, up to 4)",
     )
     index.add_argument(
         "--memory-mb",
@@ -392,7 +392,9 @@ def run_index(args: argparse.Namespace) -> int:
     return EXIT_SKIPPED if skipped else EXIT_OK
 
 
-def _add_in_commits(index: Index, documents: Iterator[Document], jobs: int, every: CommitSize) -> AddResult:
+def _add_in_commits(
+    index: Index, documents: Iterator[Document], jobs: int | None, every: CommitSize
+) -> AddResult:
     """Add ``documents`` in commits of ``every``, streaming: a batch is never held whole.
     The progress bar shows documents read and committed."""
     bar = _progress_bar()
@@ -419,6 +421,7 @@ def _progress_bar():
         return None
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: a process with threads builds without workers
     return tqdm(desc="reading", unit=" docs", file=sys.stderr, leave=False)
 
 

@@ -22,6 +22,7 @@ import gc
 import json
 import os
 import re
+import shutil
 import traceback
 import zlib
 from collections.abc import Iterable
@@ -351,6 +352,32 @@ def delete_segment(storage: Any, segment: Any) -> None:
             delete_quietly(storage, name)
     if hasattr(storage, "discard_temporaries"):  # and what writing it left in its temporaries
         storage.discard_temporaries()
+
+
+_BUILT_FILE = re.compile(r"[a-z]+_[0-9a-z]+\..")  # a segment's file: <index>_<segment id>.<...>
+_TEMPORARY = re.compile(r"\.searchlib-tmp-[0-9a-f]+\Z")
+
+
+def discard_uncommitted(folder: str) -> None:
+    """Delete the segment files and writers' temporary directories in ``folder`` that no
+    kept commit lists: what builders stopped midway left (a worker killed when another
+    failed; one that ran out of descriptors before it could clean up). Only for the holder
+    of the write lock: no other builder can be at work."""
+    names = os.listdir(folder)
+    kept: set[str] = set()
+    for indexname in {m["index"] for m in map(_COMMIT_FILE.match, names) if m}:
+        for generation in set(generations(names, indexname)) | set(generations(names, indexname, "sums")):
+            files = files_of(folder, names, indexname, generation)
+            if files is None:
+                return  # a commit's files are unknown (its table of contents unreadable): keep all
+            kept |= files
+    for name in names:
+        path = os.path.join(folder, name)
+        if _BUILT_FILE.match(name) and name not in kept:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        elif _TEMPORARY.match(name) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def committed_files(folder: str, names: Iterable[str]) -> set[str]:

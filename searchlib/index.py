@@ -256,18 +256,21 @@ class Index:
 
     # -- writing -------------------------------------------------------------------
 
-    def add(self, documents: Iterable[Document], jobs: int = 1) -> AddResult:
+    def add(self, documents: Iterable[Document], jobs: int | None = None) -> AddResult:
         """Add documents, replacing any with the same id, in one commit.
 
         Within one call the last document with a given id wins. A document identical to
         the indexed one with its id is left alone, and when nothing changed nothing is
         written: re-indexing an unchanged directory costs reading it. ``jobs`` > 1
         analyzes and writes in that many processes, each making its own segment
-        (searched together, with the same ranking; :meth:`optimize` merges them).
+        (searched together, with the same ranking; :meth:`optimize` merges them);
+        ``jobs=None`` uses one process for a small input (under 262,144
+        characters) and one per core, up to 4, for a larger one, except in a process
+        running other threads (:func:`searchlib.workers.automatic`).
         Memory stays within about :attr:`memory_mb` whatever the number of documents.
         """
-        if jobs < 1:
-            raise SearchlibError(f"jobs must be at least 1, not {jobs}")
+        if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+            raise SearchlibError(f"jobs must be a whole number ≥ 1 or None, not {jobs!r}")
         return self.build(lambda ledger: workers.build(self.path, documents, jobs, self.memory_mb, ledger))
 
     def build(self, build_segments: Callable[[Ledger], dict[Hashable, Segment | None]]) -> AddResult:
@@ -645,10 +648,14 @@ class _Writer:
         """Cancel, release the lock and delete the writer's own new segment (its term and
         postings files are made when it starts), whatever fails: after a full disk or with
         no descriptor left, cancelling can fail the same way (Whoosh 2.7.4 writes its
-        columns as it cancels), and nothing half-written may stay. An OS error becomes a
+        columns as it cancels), and nothing half-written may stay: first, with the lock still
+        held, any file no commit lists (a builder that ran out of descriptors, or a worker
+        stopped when another failed, could not delete its own). An OS error becomes a
         :class:`SearchlibError` naming the index."""
         commits.let_go(error)
         writer = self._writer
+        with contextlib.suppress(OSError):  # while the lock is held: what builders could not delete
+            commits.discard_uncommitted(writer.storage.folder)
         if not writer.is_closed:
             with contextlib.suppress(Exception):
                 writer.cancel()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 
 import searchlib
 from searchlib.building import CHUNK_DOCS, HELD_CHARS, Chunk, chunks
-from searchlib.workers import DEPTH, Router
+from searchlib.workers import AUTO_JOBS_CHARS, DEPTH, MAX_AUTO_JOBS, Router, automatic
 
 
 def doc(doc_id: str, body: str, lang: str | None = None) -> searchlib.Document:
@@ -175,3 +177,25 @@ def test_the_last_copy_wins_when_its_chunk_is_filed_first(tmp_path: Path, jobs: 
         assert (result.added, result.duplicates) == (CHUNK_DOCS + 1, 1)
         assert [h.id for h in index.search("ледник")] == ["x"]
         assert index.search("volcano") == []
+
+
+def test_automatic_jobs_read_ahead_without_losing_a_document() -> None:
+    def documents(count: int, chars: int) -> Iterator[searchlib.Document]:
+        for n in range(count):
+            yield searchlib.Document(id=str(n), title="", body="x" * chars, lang="en")
+
+    jobs, small = automatic(documents(3, 100))
+    assert jobs == 1 and [d.id for d in small] == ["0", "1", "2"]
+    large = AUTO_JOBS_CHARS // 1000 + 5
+    jobs, again = automatic(documents(large, 1000))
+    assert [d.id for d in again] == [str(n) for n in range(large)]
+    cores = len(os.sched_getaffinity(0))
+    assert jobs == (min(cores, MAX_AUTO_JOBS) if threading.active_count() == 1 else 1)
+    waiting = threading.Event()
+    thread = threading.Thread(target=waiting.wait)
+    thread.start()
+    try:  # a process with other threads is not forked
+        assert automatic(documents(large, 1000))[0] == 1
+    finally:
+        waiting.set()
+        thread.join()

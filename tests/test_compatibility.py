@@ -93,3 +93,27 @@ def test_an_index_with_postings_arrays_opens_and_answers_the_same_without_them(t
                 index.add([searchlib.Document(id="new", title="Vientiane", body="Vientiane", lang="en")])
         if damage == "delete":
             assert len(list(damaged.glob("*.sla"))) == 2  # the old segment's again, and the new one's
+
+
+@pytest.mark.parametrize("fixture", [*FIXTURES, ARRAYS_FIXTURE], ids=lambda f: f.name)
+def test_a_failed_add_deletes_uncommitted_files_and_keeps_an_earlier_releases_commit(
+    fixture: Path, tmp_path: Path
+) -> None:
+    """After a failed add, files no commit lists go (what a builder out of descriptors left);
+    an earlier release's commit, listed by its table of contents alone, keeps every file."""
+    copy = tmp_path / fixture.name
+    shutil.copytree(fixture, copy)
+    before = sorted(p.name for p in copy.iterdir())
+    (copy / "searchlib_leftover0000000.pst").write_bytes(b"half-written")
+    (copy / ".searchlib-tmp-0123456789ab").mkdir()
+
+    def failing():
+        yield searchlib.Document(id="new", title="Vientiane", body="A new document about Vientiane")
+        raise RuntimeError("the input broke")
+
+    with searchlib.Index.open(copy) as index:
+        answer = index.search("naturkatastrofe")
+        with pytest.raises(RuntimeError, match="the input broke"):
+            index.add(failing())
+        assert sorted(p.name for p in copy.iterdir() if p.name != "searchlib_WRITELOCK") == before
+        assert len(index) == 5 and index.search("naturkatastrofe") == answer

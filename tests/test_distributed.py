@@ -58,9 +58,12 @@ def test_the_cluster_is_real(client) -> None:
 def test_sharded_ranking_equals_one_process_for_benchmark_questions(
     client, xquad_docs, tmp_path: Path
 ) -> None:
-    sharded = distributed.build_index(xquad_docs, tmp_path / "dask", client, partitions=5)
+    # A third of the documents, every language in it, keeps the suite within its time;
+    # benchmarks/bench_distributed.py checks the whole corpus.
+    docs = xquad_docs[::3]
+    sharded = distributed.build_index(docs, tmp_path / "dask", client, partitions=5)
     serial = searchlib.Index.create(tmp_path / "serial")
-    serial.add(xquad_docs)
+    serial.add(docs, jobs=1)
     assert len(sharded._whoosh._segments()) == 5  # one segment per partition, searched together
     questions = [q["text"] for q in read_jsonl(XQUAD / "queries.jsonl") if xquad_split(q["id"]) == "heldout"]
     assert len(questions) > 6000
