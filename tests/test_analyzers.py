@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 import analyzers
 from analyzers import Token
@@ -250,3 +251,31 @@ def test_the_quick_check_for_unspaced_scripts_misses_none_of_their_letters() -> 
         "quoted",
         "ok",
     ]
+
+
+def test_language_scores_computed_with_numpy_equal_py3langids() -> None:
+    """The candidates' probabilities from the vectorized automaton walk are py3langid's own
+    (renormalized among them), for texts of every script, short and long, upper case too."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from analyzers import detect
+
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    texts = [path.read_text(encoding="utf-8")[:600] for path in sorted(SEEDS.iterdir())]
+    texts += ["АСЕАН", "NATO", "Utenriksministeren uttrykte takknemlighet", "é", "ab", "", "!!"]
+    texts += ["Вьентьян — столица Лаоса and Laos", "وزير الخارجية", "Ελλάδα", "hello WORLD " * 40]
+    for text in texts:
+        langs = (
+            ["ru", "uk", "bg", "sr"]
+            if detect.dominant_script(text) == "Cyrillic"
+            else ["en", "de", "no", "sr"]
+        )
+        full = dict(reference.rank(text))
+        expected = [full[lang] for lang in langs]
+        got = detect._walker().likelihoods(text, langs)
+        got = [got[lang] for lang in langs]
+        if sum(expected) == 0:  # py3langid's softmax underflowed for all of them
+            continue
+        assert [e / sum(expected) for e in expected] == pytest.approx(
+            [g / sum(got) for g in got], abs=1e-5
+        ), text
