@@ -51,9 +51,12 @@ def words(text: str) -> Iterator[tuple[str, int, int, bool]]:
 def spaced_words(text: str) -> list[str] | None:
     """The words of ``text`` as :func:`words` finds them, without offsets, if it has no
     unspaced script (so no bigrams); else None. Indexing's usual case, at half the cost."""
-    if not text.isascii() and _MAYBE_UNSPACED.search(text) and _UNSPACED.search(text):
-        return None
-    return _WORD.findall(text)
+    return None if has_unspaced(text) else _WORD.findall(text)
+
+
+def has_unspaced(text: str) -> bool:
+    """Whether ``text`` has letters of a script written without spaces (cut into bigrams)."""
+    return not text.isascii() and bool(_MAYBE_UNSPACED.search(text)) and bool(_UNSPACED.search(text))
 
 
 def spans(text: str, spaced: bool) -> Iterator[tuple[int, int]]:

@@ -20,6 +20,7 @@ postings' document numbers (int32) and weights (float32, as Whoosh stores them).
 
 from __future__ import annotations
 
+import itertools
 import json
 import mmap
 import os
@@ -29,13 +30,17 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 import numpy as np
+from whoosh.formats import Positions
 
-from searchlib.errors import IndexCorruptError
+from searchlib.errors import IndexCorruptError, UntrustedIndexError
+from searchlib.schema import body_field
 
 MAGIC = b"SLARRAYS1\n"
+BODY_PREFIX = body_field("")
 SUFFIX = ".sla"
 SEPARATOR = "\x00"
 FLUSH_POSTINGS = 65_536  # postings held before they go to the temporary files
+_SPILLED = ("terms", "starts", "ids", "weights", "values", "value_starts")
 MAX_HEADER_BYTES = 1 << 24
 
 
@@ -48,18 +53,26 @@ def scored_fields(schema: Any) -> set[str]:
     return {name for name, field in schema.items() if field.scorable}
 
 
+def positioned_fields(schema: Any) -> set[str]:
+    """The fields whose postings' positions the file keeps too: the bodies, for snippets."""
+    return {name for name in scored_fields(schema) if name.startswith(BODY_PREFIX)}
+
+
 class ArraysWriter:
     """Collects the postings of scored fields as they are written (terms in order), spilling
     terms, document numbers and weights to temporary files, so that memory does not grow
     with the segment; :meth:`write` then assembles the file."""
 
-    def __init__(self, fields: Iterable[str]) -> None:
+    def __init__(self, fields: Iterable[str], positioned: Iterable[str] = ()) -> None:
         self._fields = set(fields)
+        self._positioned = set(positioned) & self._fields
         # closed by write() or close()
-        self._files = {name: tempfile.TemporaryFile() for name in ("terms", "starts", "ids", "weights")}  # noqa: SIM115
+        self._files = {name: tempfile.TemporaryFile() for name in _SPILLED}  # noqa: SIM115
         self._reset()
         self._ranges: dict[str, list[int]] = {}  # field: [first term, last, first byte, last]
-        self._bytes = 0
+        self._valued: dict[str, list[int]] = {}  # positioned field: [its first posting, first value]
+        self._bytes = self._value_bytes = self._values = 0
+        self._field: str | None = None
         self.terms = self.count = 0
 
     def _reset(self) -> None:
@@ -68,6 +81,8 @@ class ArraysWriter:
             "starts": array("q"),
             "ids": array("i"),
             "weights": array("f"),
+            "values": [],
+            "value_starts": array("q"),
         }
 
     def wants(self, field: str) -> bool:
@@ -87,32 +102,50 @@ class ArraysWriter:
         self.terms += 1
         found[1], found[3] = self.terms, self._bytes
         self._pending["starts"].append(self.count)
+        self._field = field
+        if field in self._positioned and field not in self._valued:
+            self._valued[field] = [self.count, self._values]
 
     def postings(self, postings: list[tuple]) -> None:
-        """Add the (document number, weight, ...) postings of the current term."""
+        """Add the (document number, weight, value, ...) postings of the current term (the
+        value, Whoosh's encoding of the positions, kept for positioned fields)."""
         self._pending["ids"].extend([posting[0] for posting in postings])
         self._pending["weights"].extend([posting[1] for posting in postings])
         self.count += len(postings)
+        if self._field in self._positioned:
+            values = [posting[2] for posting in postings]
+            self._pending["value_starts"].extend(
+                itertools.accumulate(map(len, values[:-1]), initial=self._value_bytes)
+            )
+            self._pending["values"] += values
+            self._value_bytes += sum(map(len, values))
+            self._values += len(values)
         if len(self._pending["ids"]) >= FLUSH_POSTINGS or len(self._pending["starts"]) >= FLUSH_POSTINGS:
             self._flush()
 
     def _flush(self) -> None:
         self._files["terms"].write(b"".join(self._pending["terms"]))
-        for name in ("starts", "ids", "weights"):
+        self._files["values"].write(b"".join(self._pending["values"]))
+        for name in ("starts", "ids", "weights", "value_starts"):
             self._pending[name].tofile(self._files[name])
         self._reset()
 
     def write(self, out: IO[bytes], doc_count: int) -> None:
         """Write the file to ``out`` (the temporary files are closed after)."""
         self._pending["starts"].append(self.count)
+        self._pending["value_starts"].append(self._value_bytes)
         self._flush()
         terms = self._files["terms"]
         parts: list[tuple[str, Any]] = [
             (f"terms:{field}", (terms, first_byte, last_byte - first_byte))
             for field, (_, _, first_byte, last_byte) in self._ranges.items()
         ]
-        parts += [(name, self._files[name]) for name in ("starts", "ids", "weights")]
+        parts += [
+            (name, self._files[name]) for name in ("starts", "ids", "weights", "values", "value_starts")
+        ]
         fields = {field: {"terms": [first, last]} for field, (first, last, _, _) in self._ranges.items()}
+        for field, (first_posting, first_value) in self._valued.items():
+            fields[field]["values"] = [first_posting, first_value]
         try:
             _write(out, {"docs": doc_count, "fields": fields}, parts)
         finally:
@@ -166,6 +199,7 @@ class SegmentArrays:
         self.starts = self._array("starts", np.int64)
         self.ids = self._array("ids", np.int32)
         self.weights = self._array("weights", np.float32)
+        self.value_starts = self._array("value_starts", np.int64) if "value_starts" in self._parts else None
         self._lookups: dict[str, dict[str, int] | None] = {}
 
     def _array(self, name: str, dtype: Any) -> np.ndarray:
@@ -206,6 +240,44 @@ class SegmentArrays:
         start, end = self.starts[slot], self.starts[slot + 1]
         return self.ids[start:end], self.weights[start:end]
 
+    def positions(self, field: str, text: str, docnums: Iterable[int]) -> dict[int, list[int]] | None:
+        """The term's positions in those of ``docnums`` (this segment's, ascending) that it
+        occurs in; None if the file keeps none for ``field`` (one of 0.2.0.dev0 keeps none)."""
+        found = self.values(field, text, docnums)
+        if found is None:
+            return None
+        try:
+            return {docnum: decode_positions(value) for docnum, value in found.items()}
+        except UntrustedIndexError:
+            raise
+        except Exception:  # values damaged past the bounds load() checks: Whoosh's decoder fails
+            return None
+
+    def values(self, field: str, text: str, docnums: Iterable[int]) -> dict[int, bytes] | None:
+        """The term's posting values (Whoosh's encoding of its positions) in those of
+        ``docnums`` (this segment's, ascending) that it occurs in; None if the file keeps
+        none for ``field`` (a file of searchlib 0.2.0.dev0 keeps none)."""
+        place = self._fields.get(field, {}).get("values")
+        lookup = self._lookup(field)
+        if place is None or lookup is None or self.value_starts is None:
+            return None
+        slot = lookup.get(text)
+        if slot is None:
+            return {}
+        start, end = int(self.starts[slot]), int(self.starts[slot + 1])
+        ids = self.ids[start:end]
+        wanted = np.fromiter(docnums, dtype=np.int64)
+        at = np.searchsorted(ids, wanted).tolist()
+        first_posting, first_value = place
+        base = self._base + self._parts["values"][0]
+        found = {}
+        for docnum, index in zip(wanted.tolist(), at, strict=True):
+            if index < len(ids) and ids[index] == docnum:
+                value = start + index - first_posting + first_value
+                begin, finish = self.value_starts[value : value + 2].tolist()
+                found[docnum] = bytes(self._view[base + begin : base + finish])
+        return found
+
     def count(self, field: str, text: str) -> int:
         """How many postings the term has here (deleted documents' too)."""
         slot = (self._lookup(field) or {}).get(text)
@@ -213,6 +285,42 @@ class SegmentArrays:
 
 
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+_POSITIONS = Positions()
+# Whoosh's encoding of positions: their count (4 bytes), then their deltas pickled (protocol
+# 2): PROTO 2, EMPTY_LIST, BINPUT 0, then MARK … APPENDS or one APPEND, maybe STOP.
+_LIST_START = b"\x80\x02]q\x00"
+_INT1, _INT2, _INT4 = 0x4B, 0x4D, 0x4A  # BININT1, BININT2, BININT
+_SKIPPED = frozenset(b"(ea")  # MARK, APPENDS, APPEND
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """The positions a posting's value holds, read as :meth:`whoosh.formats.Positions.
+    decode_positions` reads them, 3x faster: the opcodes Whoosh writes are read here and
+    anything else goes to Whoosh's decoder (whose unpickler refuses code, :mod:`safepickle`)."""
+    if not value.startswith(_LIST_START, 4):
+        return _POSITIONS.decode_positions(value)
+    deltas = []
+    at, end = 4 + len(_LIST_START), len(value)
+    while at < end:
+        code = value[at]
+        if code == _INT1:
+            deltas.append(value[at + 1])
+            at += 2
+        elif code == _INT2:
+            deltas.append(int.from_bytes(value[at + 1 : at + 3], "little"))
+            at += 3
+        elif code == _INT4:
+            deltas.append(int.from_bytes(value[at + 1 : at + 5], "little", signed=True))
+            at += 5
+        elif code in _SKIPPED:
+            at += 1
+        elif code == 0x2E and at == end - 1:  # STOP
+            break
+        else:
+            return _POSITIONS.decode_positions(value)
+    if at > end:  # an operand cut short
+        return _POSITIONS.decode_positions(value)
+    return list(itertools.accumulate(deltas))
 
 
 def load(fd: int, doc_count: int) -> SegmentArrays | None:
@@ -250,7 +358,8 @@ def _valid_header(header: Any, size: int, doc_count: int) -> bool:
     parts, fields = header.get("parts"), header.get("fields")
     if not isinstance(parts, dict) or not isinstance(fields, dict):
         return False
-    for name in ("starts", "ids", "weights", *(f"terms:{field}" for field in fields)):
+    optional = [name for name in ("values", "value_starts") if name in parts]
+    for name in ("starts", "ids", "weights", *optional, *(f"terms:{field}" for field in fields)):
         place = parts.get(name)
         if not (
             isinstance(place, list)
@@ -277,42 +386,74 @@ def _valid_arrays(arrays: SegmentArrays, header: dict, doc_count: int) -> bool:
         return False
     if starts[0] != 0 or starts[-1] != len(ids) or bool(np.any(np.diff(starts) < 0)):
         return False
-    return not len(ids) or (int(ids.min()) >= 0 and int(ids.max()) < doc_count)
+    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= doc_count):
+        return False
+    return _valid_values(arrays, header)
 
 
-def derive(reader: Any, fields: Iterable[str], out: IO[bytes]) -> None:
+def _valid_values(arrays: SegmentArrays, header: dict) -> bool:
+    """The positions' bounds: each value within the values part, each positioned field's
+    postings within the values counted."""
+    valued = {name: f["values"] for name, f in header["fields"].items() if "values" in f}
+    value_starts = arrays.value_starts
+    if value_starts is None or "values" not in header["parts"]:
+        return not valued and value_starts is None and "values" not in header["parts"]
+    if len(value_starts) == 0 or value_starts[0] != 0 or bool(np.any(np.diff(value_starts) < 0)):
+        return False
+    if value_starts[-1] > header["parts"]["values"][1]:
+        return False
+    for name, place in valued.items():
+        if not (
+            isinstance(place, list) and len(place) == 2 and all(isinstance(n, int) and n >= 0 for n in place)
+        ):
+            return False
+        first, last = header["fields"][name]["terms"]
+        first_posting, first_value = place
+        postings = int(arrays.starts[last] - arrays.starts[first])
+        if first_posting != arrays.starts[first] or first_value + postings > len(value_starts) - 1:
+            return False
+    return True
+
+
+def derive(reader: Any, fields: Iterable[str], out: IO[bytes], positioned: Iterable[str] = ()) -> None:
     """Write the arrays of a segment Whoosh wrote (its reader ``reader``) to ``out``: its
     terms and postings read through Whoosh's matchers, deleted documents included (a query
     leaves them out as it does those of any segment)."""
-    writer = ArraysWriter(fields)
+    writer = ArraysWriter(fields, positioned)
+    positioned = set(positioned)
     try:
         for field in sorted(set(fields) & set(reader.indexed_field_names())):
             for term, _ in reader.iter_field(field):
                 writer.term(field, term)
-                writer.postings(list(all_postings(reader, field, term)))
+                writer.postings(list(all_postings(reader, field, term, values=field in positioned)))
         writer.write(out, reader.doc_count_all())
     finally:
         writer.close()
 
 
-def all_postings(reader: Any, field: str, term: str | bytes) -> Iterable[tuple[int, float]]:
+def all_postings(reader: Any, field: str, term: str | bytes, values: bool = False) -> Iterable[tuple]:
     """(document number, weight) of every posting of a term in one segment, its deleted
-    documents' too: Whoosh filters those out, and its filter has already moved its matcher
-    past the first live one, so the matcher under the filter starts over."""
+    documents' too (with ``values``, its value third): Whoosh filters those out, and its
+    filter has already moved its matcher past the first live one, so the matcher under the
+    filter starts over."""
     matcher = reader.postings(field, term)
     child = getattr(matcher, "child", None)
     if child is not None:  # the segment's deletions filter
         child.reset()
         matcher = child
-    return block_postings(matcher)
+    return block_postings(matcher, values)
 
 
-def block_postings(matcher: Any) -> Iterable[tuple[int, float]]:
-    """(document number, weight) of a leaf matcher's postings, read a block at a time where
-    it reads blocks (W3), else one at a time."""
+def block_postings(matcher: Any, values: bool = False) -> Iterable[tuple]:
+    """(document number, weight) of a leaf matcher's postings (with ``values``, and value),
+    read a block at a time where it reads blocks (W3), else one at a time."""
     if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_next_block"):
         while matcher.is_active():
-            yield matcher.id(), matcher.weight()
+            yield (
+                (matcher.id(), matcher.weight(), matcher.value())
+                if values
+                else (matcher.id(), matcher.weight())
+            )
             matcher.next()
         return
     while matcher.is_active():
@@ -321,7 +462,14 @@ def block_postings(matcher: Any) -> Iterable[tuple[int, float]]:
         if matcher._weights is None:
             matcher._read_weights()
         start = matcher._i
-        yield from zip(matcher._ids[start:], matcher._weights[start:], strict=True)
+        if values:
+            if matcher._values is None:
+                matcher._read_values()
+            yield from zip(
+                matcher._ids[start:], matcher._weights[start:], matcher._values[start:], strict=True
+            )
+        else:
+            yield from zip(matcher._ids[start:], matcher._weights[start:], strict=True)
         matcher._next_block()
 
 
@@ -348,6 +496,6 @@ def write_for(storage: Any, schema: Any, segment: Any) -> None:
     reader = SegmentReader(storage, schema, segment)
     try:
         with storage.create_file(file_name(segment)) as out:
-            derive(reader, scored_fields(schema), out)
+            derive(reader, scored_fields(schema), out, positioned_fields(schema))
     finally:
         reader.close()

@@ -245,7 +245,9 @@ class SegmentBuilder:
         self._searcher.close()
         writer = self._writer
         writer.perdocwriter.close()
-        table = arrays.ArraysWriter(arrays.scored_fields(writer.schema))
+        table = arrays.ArraysWriter(
+            arrays.scored_fields(writer.schema), arrays.positioned_fields(writer.schema)
+        )
         try:
             write_postings(writer.fieldwriter, writer.schema, self._postings.entries(), table)
             self._postings.close()

@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 import itertools
 from bisect import bisect_left
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Mapping, Set
 
 import analyzers
 import analyzers.names
 from analyzers import GENERIC
-from analyzers.tokenizer import pairs, runs, spaced_words, spans
+from analyzers.tokenizer import has_unspaced, pairs, runs, spaced_words, spans
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
@@ -55,6 +55,23 @@ def snippet(
     first = _best_window_start(list(matches.values()), list(matches), window)
     chosen = list(itertools.islice(spans(text, spaced=bigrams is None), first, first + window))
     marked = _merged_spans(span for position, span in enumerate(chosen, first) if position in matches)
+    return _rendered(text, chosen[0][0], chosen[-1][1], marked)
+
+
+def snippet_at(text: str, matched: Mapping[int, str], window: int = WINDOW_WORDS) -> str | None:
+    """What :func:`snippet` makes of ``text`` when the words matching the query are known:
+    ``matched`` maps their positions (as indexing counts words: the index's postings keep
+    them) to the terms they match. Only the chosen passage is read then, not every word
+    of the text analyzed. None for a text :func:`snippet` reads only the start of, or one
+    without words: it then says."""
+    if len(text) > MAX_ANALYZED_CHARS:  # it reads only the start of a longer text
+        return None
+    hits = sorted(matched)
+    first = _best_window_start([matched[position] for position in hits], hits, window)
+    chosen = list(itertools.islice(spans(text, spaced=not has_unspaced(text)), first, first + window))
+    if not chosen:
+        return None
+    marked = _merged_spans(span for position, span in enumerate(chosen, first) if position in matched)
     return _rendered(text, chosen[0][0], chosen[-1][1], marked)
 
 

@@ -14,6 +14,7 @@ import struct
 import threading
 import weakref
 import zlib
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -477,8 +478,10 @@ class Index:
             facet_names, set(matches.ids.tolist()) if facet_names else set(), documents, declared_fields
         )
         page = ordering.ordered(matches, request.offset, request.limit, documents, sort_keys, declared_fields)
-        for score, docnum in page:
-            stored = searcher.stored_fields(docnum)
+        stored_page = [(docnum, searcher.stored_fields(docnum)) for _, docnum in page]
+        if request.highlight:
+            marked.read_positions(documents, stored_page)
+        for (score, _), (docnum, stored) in zip(page, stored_page, strict=True):
             own = {name: stored[name] for name in declared_fields if name in stored}
             hits.append(
                 Hit(
@@ -486,7 +489,7 @@ class Index:
                     score=round(score, matching.SCORE_DIGITS),
                     title=stored.get("title", ""),
                     lang=stored["lang"],
-                    snippet=marked.snippet(stored) if request.highlight else "",
+                    snippet=marked.snippet(stored, docnum=docnum) if request.highlight else "",
                     date=stored.get("date"),
                     source=stored.get("source"),
                     fields=own,
@@ -682,14 +685,47 @@ class _MarkedTerms:
                 self._terms.setdefault(key, set()).update(terms)
         self._name_keys = {term.text for reading in readings for term in reading.names}
         self._read_keys = frozenset(read_keys)
+        self._positions: dict[int, dict[int, str]] = {}  # document number: matched body words
 
-    def snippet(self, stored: dict, field: str = "body") -> str:
+    def read_positions(self, documents: matching.Documents, page: list[tuple[int, dict]]) -> None:
+        """Where the query's terms occur in the bodies of ``page``'s documents of the languages
+        it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.values`).
+        Their snippets then read one passage, not every word (XQuAD: 230 µs a snippet, most
+        of it analyzing the whole text). A segment whose file keeps no positions leaves its
+        documents to the analysis."""
+        segments = documents.segments()
+        firsts = [offset for offset, _, _ in segments]
+        by_place: dict[tuple[str, int], list[int]] = {}
+        for docnum, stored in page:
+            key = analyzers.canonical(stored["lang"])
+            if key in self._read_keys:
+                by_place.setdefault((key, bisect_right(firsts, docnum) - 1), []).append(docnum)
+                self._positions[docnum] = {}
+        for (key, number), docnums in by_place.items():
+            offset, segment, _ = segments[number]
+            local = sorted(docnum - offset for docnum in docnums)
+            for term in self._terms.get(key, ()):
+                found = None if segment is None else segment.positions(body_field(key), term, local)
+                if found is None:  # no positions kept: these documents are analyzed
+                    for docnum in docnums:
+                        self._positions.pop(docnum, None)
+                    break
+                for docnum, positions in found.items():
+                    self._positions[docnum + offset].update(dict.fromkeys(positions, term))
+
+    def snippet(self, stored: dict, field: str = "body", docnum: int | None = None) -> str:
         """The passage of ``field`` where the query's terms are densest. Name keys are marked
         only in documents of languages the query was not read in: there alone they match
-        (and finding them is half the cost of a snippet)."""
+        (and finding them is half the cost of a snippet). A body whose matched positions
+        :meth:`read_positions` found needs no analysis."""
+        text = stored.get(field, "")
+        if field == "body" and docnum in self._positions:
+            passage = highlighting.snippet_at(text, self._positions[docnum])
+            if passage is not None:
+                return passage
         key = analyzers.canonical(stored["lang"])
         names = frozenset() if key in self._read_keys else self._name_keys
-        return highlighting.snippet(stored.get(field, ""), stored["lang"], self._terms.get(key, set()), names)
+        return highlighting.snippet(text, stored["lang"], self._terms.get(key, set()), names)
 
     def highlights(self, stored: dict, text_fields: Iterable[str]) -> dict[str, str]:
         """Snippets of the declared text fields where a term of the query is marked."""

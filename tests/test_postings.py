@@ -175,6 +175,8 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
         whoosh = open_whoosh(tmp_path / "index")
         reader = whoosh.reader()
         scored = arrays.scored_fields(whoosh.schema)
+        positioned = arrays.positioned_fields(whoosh.schema)
+        assert body_field("en") in positioned and title_field("en") not in positioned
         for leaf, _ in reader.leaf_readers():
             with whoosh.storage.open_file(arrays.file_name(leaf.segment())) as opened:
                 found = arrays.load(opened.file.fileno(), leaf.doc_count_all())
@@ -187,6 +189,15 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
                     live = [not leaf.is_deleted(docnum) for docnum in ids.tolist()]
                     assert ids[live].tolist() == [d for d, _ in expected]
                     assert weights[live].astype(float).tolist() == [w for _, w in expected]
+                    positions = found.positions(field, term.decode("utf-8"), [d for d, _ in expected])
+                    if field in positioned:  # each live document's positions, as Whoosh decodes them
+                        matcher, whooshs = leaf.postings(field, term), {}
+                        while matcher.is_active():
+                            whooshs[matcher.id()] = matcher.value_as("positions")
+                            matcher.next()
+                        assert positions == whooshs
+                    else:
+                        assert positions is None
                     checked += 1
                 assert found.postings(field, "nosuchterm")[0].size == 0
             assert checked > 20

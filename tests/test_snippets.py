@@ -1,0 +1,47 @@
+"""Snippets made from the positions the index keeps are those made by analyzing the text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import searchlib
+from benchmarks.common import SHARED_DATA, read_jsonl
+from benchmarks.quality import documents, xquad_split
+
+XQUAD = SHARED_DATA / "xquad"
+
+
+@pytest.mark.skipif(not XQUAD.is_dir(), reason=f"needs the XQuAD data in {XQUAD}")
+def test_snippets_from_kept_positions_equal_snippets_from_analysis(tmp_path: Path) -> None:
+    """Every 6th XQuAD document (12 languages, Thai and Chinese bigrams among them) and 240
+    held-out questions: the same snippets with the segments' position arrays as with those
+    overwritten, and as without the files (the text of each hit is then analyzed)."""
+    path = tmp_path / "index"
+    with searchlib.Index.create(path) as index:
+        index.add(documents(read_jsonl(XQUAD / "corpus.jsonl"))[::6], jobs=1)
+        index.add([searchlib.Document(id="more", title="Ukraine", body="A second segment.", lang="en")])
+    questions = [q["text"] for q in read_jsonl(XQUAD / "queries.jsonl") if xquad_split(q["id"]) == "heldout"]
+    questions = questions[:: len(questions) // 240]
+
+    def snippets() -> list[list[tuple[str, str]]]:
+        with searchlib.Index.open(path) as index:
+            return [[(hit.id, hit.snippet) for hit in index.search(text)] for text in questions]
+
+    from_positions = snippets()
+    marked = [snippet for hits in from_positions for _, snippet in hits if "<em>" in snippet]
+    assert len(marked) > 1000
+    for arrays in path.glob("*.sla"):  # positions overwritten: read around, as if not kept
+        header_length = int.from_bytes(arrays.read_bytes()[10:18], "little")
+        data = bytearray(arrays.read_bytes())
+        header = json.loads(data[18 : 18 + header_length])
+        start, size = header["parts"]["values"]
+        base = (18 + header_length + 7) // 8 * 8
+        data[base + start : base + start + size] = b"\xff" * size
+        arrays.write_bytes(bytes(data))
+    assert snippets() == from_positions
+    for arrays in path.glob("*.sla"):
+        arrays.unlink()
+    assert snippets() == from_positions
