@@ -693,6 +693,8 @@ class _MarkedTerms:
         Their snippets then read one passage, not every word (XQuAD: 230 µs a snippet, most
         of it analyzing the whole text). A segment whose file keeps no positions leaves its
         documents to the analysis."""
+        if not page:
+            return
         segments = documents.segments()
         firsts = [offset for offset, _, _ in segments]
         by_place: dict[tuple[str, int], list[int]] = {}
