@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from analyzers import names as _names
-from analyzers.chain import Chain, clear_word_caches, set_word_cache_size
+from analyzers.chain import (
+    Chain,
+    clear_word_caches,
+    numbered_chain,
+    resized_with_the_word_cache,
+    set_word_cache_size,
+)
 from analyzers.detect import detect_language
 from analyzers.registry import (
     DESCRIPTIONS,
@@ -46,10 +53,29 @@ __all__ = [
 
 def analyze(text: str, lang: str | None) -> list[Token]:
     """Terms of ``text`` under the analyzer of ``lang`` (unknown codes: generic)."""
-    term = chain(canonical(lang)).term
-    bigram = chain(GENERIC).term
+    words_chain, bigrams_chain = chain(canonical(lang)), chain(GENERIC)
+    if len(text) <= SHORT_CHARS:
+        return list(_short_analyzed(text, words_chain.number, bigrams_chain.number))
+    return _analyzed(words(text), words_chain, bigrams_chain)
+
+
+SHORT_CHARS = 64  # a query's word or phrase: its tokens are kept, its words are searched again
+
+
+@lru_cache(maxsize=1 << 14)
+def _short_analyzed(text: str, words_chain: int, bigrams_chain: int) -> tuple[Token, ...]:
+    """A short text's tokens under the chains of these numbers (each version of a chain has
+    its own): a query's words recur, within a search and across searches."""
+    return tuple(_analyzed(words(text), numbered_chain(words_chain), numbered_chain(bigrams_chain)))
+
+
+resized_with_the_word_cache(lambda _: _short_analyzed.cache_clear())
+
+
+def _analyzed(found: Iterable[tuple[str, int, int, bool]], words_of: Chain, bigrams_of: Chain) -> list[Token]:
+    term, bigram = words_of.term, bigrams_of.term
     tokens = []
-    for position, (word, start, end, is_bigram) in enumerate(words(text)):
+    for position, (word, start, end, is_bigram) in enumerate(found):
         value = bigram(word) if is_bigram else term(word)
         if value:
             tokens.append(Token(value, position, start, end))

@@ -53,6 +53,11 @@ def _term(number: int, word: str) -> str | None:
     return _CHAINS[number].uncached_term(word)
 
 
+def numbered_chain(number: int) -> Chain:
+    """The chain made ``number``-th (:attr:`Chain.number`)."""
+    return _CHAINS[number]
+
+
 _cached_term = lru_cache(maxsize=WORD_CACHE_SIZE)(_term)
 _resized: list[Callable[[int], None]] = []  # other caches of word forms, to size alike
 

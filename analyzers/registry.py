@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 
 from analyzers import arabic, generic, norwegian, russian, snowball
 from analyzers.chain import Chain
@@ -28,6 +28,7 @@ def languages() -> list[str]:
     return sorted(_DEDICATED)
 
 
+@lru_cache(maxsize=1024)  # asked dozens of times a search, of a handful of tags
 def language_code(lang: str | None) -> str:
     """A language tag as a plain ISO 639-1 code: ``nb``→``no``, ``pt-BR``→``pt``."""
     code = (lang or "").strip().lower().replace("_", "-")
@@ -65,6 +66,11 @@ def _chain(lang: str, version: int) -> Chain:
 
 def known_version(lang: str, version: int) -> bool:
     return version == VERSIONS.get(lang, 1) or (lang, version) in _OLDER
+
+
+def versions_in_use() -> tuple[tuple[str, int], ...]:
+    """The chain versions analysis uses here, hashable: what a cache of analyses is keyed by."""
+    return tuple(sorted(_in_use.get().items()))
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import os
 import pickle
 import struct
 import threading
+import time
 import weakref
 import zlib
 from bisect import bisect_right
@@ -61,6 +62,8 @@ _DAMAGE_ERRORS = (
 )
 MEMORY_MB = 256  # the default for Index.memory_mb
 LOCK_TIMEOUT_S = 30.0
+Stored = Mapping[str, object]  # a document's stored fields
+STILL_S = 2.0  # a directory unchanged this long is not listed again to find a new commit
 NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
 
 
@@ -448,7 +451,7 @@ class Index:
         ):
             most = max(NAMES_MIN_DF_CUTOFF, int(self.ranking.names_max_df * searcher.doc_count()))
             name_keys = query.name_keys_of(
-                node, weights, lambda key: searcher.doc_frequency(NAMES, key) <= most
+                node, weights, lambda key: documents.postings_count(NAMES, key) <= most
             )
         read_docs = documents.mask(read_codes) if name_keys else None  # no name hits there
         readings: dict[syntax.Words, query.Reading] = {}
@@ -478,7 +481,7 @@ class Index:
             facet_names, set(matches.ids.tolist()) if facet_names else set(), documents, declared_fields
         )
         page = ordering.ordered(matches, request.offset, request.limit, documents, sort_keys, declared_fields)
-        stored_page = [(docnum, searcher.stored_fields(docnum)) for _, docnum in page]
+        stored_page = [(docnum, documents.stored_fields(docnum)) for _, docnum in page]
         if request.highlight:
             marked.read_positions(documents, stored_page)
         for (score, _), (docnum, stored) in zip(page, stored_page, strict=True):
@@ -529,7 +532,7 @@ class Index:
         if (
             current is not None
             and current.generation == self._ranking_generation
-            and current.searcher.up_to_date()
+            and current.is_latest(self.path)
         ):
             return current
         weighting = LanguageBM25F(self.ranking, {})
@@ -600,13 +603,30 @@ class _Request:
     facets: str | Iterable[str] | None
 
 
-@attrs.frozen(eq=False)
+@attrs.define(eq=False)
 class _Snapshot:
     searcher: Searcher
     language_counts: dict[str, int]
     generation: int  # of the ranking it scores with
     documents: matching.Documents
     declared: dict[str, Field]  # the fields declared in its schema
+    seen_mtime: int | None = None  # the directory's modification time when it was last current
+
+    def is_latest(self, path: Path) -> bool:
+        """Whether this snapshot reads the latest commit. A commit renames its table of
+        contents into the directory, which changes the directory's modification time; while
+        that time is the one seen when this snapshot was last found current, and lies more
+        than STILL_S in the past (a change within the clock's resolution cannot hide), the
+        directory is not listed again (that was 30 µs of each search)."""
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime is not None and mtime == self.seen_mtime and time.time_ns() - mtime > STILL_S * 1e9:
+            return True
+        latest = self.searcher.up_to_date()
+        self.seen_mtime = mtime if latest else None
+        return latest
 
     @property
     def chain_versions(self) -> dict[str, int]:
@@ -687,7 +707,7 @@ class _MarkedTerms:
         self._read_keys = frozenset(read_keys)
         self._positions: dict[int, dict[int, str]] = {}  # document number: matched body words
 
-    def read_positions(self, documents: matching.Documents, page: list[tuple[int, dict]]) -> None:
+    def read_positions(self, documents: matching.Documents, page: list[tuple[int, Stored]]) -> None:
         """Where the query's terms occur in the bodies of ``page``'s documents of the languages
         it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.values`).
         Their snippets then read one passage, not every word (XQuAD: 230 µs a snippet, most
@@ -715,7 +735,7 @@ class _MarkedTerms:
                 for docnum, positions in found.items():
                     self._positions[docnum + offset].update(dict.fromkeys(positions, term))
 
-    def snippet(self, stored: dict, field: str = "body", docnum: int | None = None) -> str:
+    def snippet(self, stored: Stored, field: str = "body", docnum: int | None = None) -> str:
         """The passage of ``field`` where the query's terms are densest. Name keys are marked
         only in documents of languages the query was not read in: there alone they match
         (and finding them is half the cost of a snippet). A body whose matched positions
@@ -729,7 +749,7 @@ class _MarkedTerms:
         names = frozenset() if key in self._read_keys else self._name_keys
         return highlighting.snippet(text, stored["lang"], self._terms.get(key, set()), names)
 
-    def highlights(self, stored: dict, text_fields: Iterable[str]) -> dict[str, str]:
+    def highlights(self, stored: Stored, text_fields: Iterable[str]) -> dict[str, str]:
         """Snippets of the declared text fields where a term of the query is marked."""
         found = {}
         for name in text_fields:

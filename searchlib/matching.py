@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from heapq import nlargest
 from itertools import islice
+from types import MappingProxyType
 
 import attrs
 import numpy as np
@@ -37,6 +38,8 @@ MAX_PREFIX_TERMS = 1000  # the terms all of a query's prefixes together expand t
 MAX_PREFIX_SCAN = 20_000  # the terms they look at, at most, to choose their most frequent
 CHECK_EVERY = 4096  # postings read between looks at the clock
 BLOCK_READS = True  # score single terms from arrays of postings (False: through Whoosh's matchers)
+MAX_CACHED_POSTINGS = 1 << 21  # per commit, in each of its term caches: 32 MB of numbers at most
+MAX_CACHED_CHARS = 1 << 23  # per commit, the text of the stored fields kept
 
 
 @attrs.define
@@ -62,6 +65,30 @@ class Budget:
 SCORE_DIGITS = 6  # scores are ranked, and shown, to this many decimals
 
 
+class TermCache:
+    """Arrays per term (its postings, its scores under given parameters), kept while they
+    hold at most MAX_CACHED_POSTINGS numbers, then all dropped: a bound, not an LRU, since
+    the searchers of every thread share it (a dictionary's single operations are atomic).
+    The arrays are read-only: a caller cannot change what the next search reads."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
+        self._held = 0
+
+    def get(self, key: Hashable) -> tuple[np.ndarray, np.ndarray] | None:
+        return self._arrays.get(key)
+
+    def put(self, key: Hashable, found: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        if self._held > MAX_CACHED_POSTINGS:
+            self._arrays.clear()
+            self._held = 0
+        for array in found:
+            array.flags.writeable = False
+        self._arrays[key] = found
+        self._held += len(found[0])
+        return found
+
+
 @attrs.define
 class Facts:
     """What :class:`Documents` reads of one commit of the index, once: every searcher of that
@@ -76,6 +103,7 @@ class Facts:
     stored: dict[tuple[int, str], object] = attrs.Factory(dict)
     date_of: dict[int, float] | None = None
     frequencies: dict[tuple[str, str], int] = attrs.Factory(dict)
+    counts: dict[tuple[str, str], int] = attrs.Factory(dict)  # deleted documents too
     lengths: dict[str, int] = attrs.Factory(dict)
     field_lengths: dict[str, list] = attrs.Factory(dict)
     length_arrays: dict[str, np.ndarray] = attrs.Factory(dict)
@@ -84,6 +112,10 @@ class Facts:
     universe_ids: np.ndarray | None = None
     id_arrays: dict[tuple[str, str], np.ndarray] = attrs.Factory(dict)
     norms: dict[tuple[str, float, float, float], np.ndarray] = attrs.Factory(dict)
+    documents: dict[int, Mapping[str, object]] = attrs.Factory(dict)  # stored fields
+    document_chars: int = 0
+    postings: TermCache = attrs.Factory(lambda: TermCache())
+    scores: TermCache = attrs.Factory(lambda: TermCache())
 
 
 @attrs.frozen
@@ -138,14 +170,7 @@ class Documents:
         reader = self.searcher.reader()
         text = decode(text)  # Whoosh's matchers ask with the term's bytes
         if not reader.has_deletions():
-            if not BLOCK_READS:
-                return reader.doc_frequency(fieldname, text)
-            return sum(
-                segment.count(fieldname, text)
-                if segment is not None and segment.has_field(fieldname)
-                else leaf.doc_frequency(fieldname, text)
-                for _, segment, leaf in self.segments()
-            )
+            return self.postings_count(fieldname, text)
         key = (fieldname, text)
         if key not in self.facts.frequencies:
             found = self.postings(fieldname, text) if BLOCK_READS else None
@@ -156,6 +181,23 @@ class Documents:
             else:
                 self.facts.frequencies[key] = 0
         return self.facts.frequencies[key]
+
+    def postings_count(self, fieldname: str, text: str) -> int:
+        """How many documents hold the term, deleted ones too (Whoosh's doc_frequency)."""
+        key = (fieldname, text)
+        found = self.facts.counts.get(key)
+        if found is None:
+            if not BLOCK_READS:
+                found = self.searcher.reader().doc_frequency(fieldname, text)
+            else:
+                found = sum(
+                    segment.count(fieldname, text)
+                    if segment is not None and segment.has_field(fieldname)
+                    else leaf.doc_frequency(fieldname, text)
+                    for _, segment, leaf in self.segments()
+                )
+            self.facts.counts[key] = found
+        return found
 
     def field_length(self, fieldname: str) -> int:
         """The summed lengths of the field in live documents, as stored per document."""
@@ -319,7 +361,15 @@ class Documents:
 
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The term's live postings: (document numbers in order, weights as float64), from
-        the segments' arrays, and through Whoosh for a segment without them."""
+        the segments' arrays, and through Whoosh for a segment without them. Kept for the
+        commit's later searches (:class:`TermCache`): queries share their common words."""
+        key = (fieldname, text)
+        found = self.facts.postings.get(key)
+        if found is None:
+            found = self.facts.postings.put(key, self._read_postings(fieldname, text))
+        return found
+
+    def _read_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         pieces = []
         for offset, segment, leaf in self.segments():
             found = segment.postings(fieldname, text) if segment is not None else None
@@ -338,6 +388,22 @@ class Documents:
             keep = self.live[ids]
             ids, weights = ids[keep], weights[keep]
         return ids, weights
+
+    def stored_fields(self, docnum: int) -> Mapping[str, object]:
+        """A document's stored fields, kept for the commit's later searches while the kept
+        ones hold at most MAX_CACHED_CHARS characters of text (then all are dropped): a
+        popular document is decompressed and unpickled once, not per search that shows it."""
+        cache = self.facts.documents
+        found = cache.get(docnum)
+        if found is None:
+            found = MappingProxyType(self.searcher.stored_fields(docnum))
+            chars = sum(len(value) for value in found.values() if isinstance(value, str))
+            if self.facts.document_chars + chars > MAX_CACHED_CHARS:
+                cache.clear()
+                self.facts.document_chars = 0
+            cache[docnum] = found
+            self.facts.document_chars += chars
+        return found
 
     def stored(self, docnum: int, field: str) -> object:
         """A document's stored ``field`` (sorting by title), read once per snapshot."""
@@ -530,8 +596,14 @@ def _term_scores(
     found = searcher.weighting.parameters(searcher, fieldname, len(ids))
     if found is None:
         return None
-    idf, avgfl, b, k1 = found
-    scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))
+    key = (fieldname, term.text, *found)
+    cached = documents.facts.scores.get(key)
+    if cached is not None:
+        scores = cached[1]
+    else:
+        idf, avgfl, b, k1 = found
+        scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))
+        documents.facts.scores.put(key, (ids, scores))
     if term.boost != 1.0:
         scores = scores * term.boost
     return ids, scores

@@ -49,7 +49,7 @@ class QueryError(ValueError):
 # -- the tree ------------------------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a search looks its leaves up in dictionaries many times
 class Words:
     """Free text: a word (its analysis may make several terms: a phrase), a quoted phrase,
     or a prefix (``word*``); ``field`` None means title and body."""

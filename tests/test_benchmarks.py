@@ -178,12 +178,12 @@ def test_query_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
         "--per-lang",
         "2",
         "--systems",
-        "searchlib,SQLite FTS5",
+        "searchlib,searchlib + snippets,SQLite FTS5",
         "--out",
         str(out_file),
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     results = json.loads(out_file.read_text())["results"]["1x"]
-    assert set(results) == {"searchlib", "searchlib, snippets", "SQLite FTS5"}
+    assert set(results) == {"searchlib", "searchlib + snippets", "SQLite FTS5"}
     assert results["searchlib"]["queries"] == 6 and results["searchlib"]["all"]["p50"] > 0
     assert set(results["SQLite FTS5"]["per_lang"]) == {"en", "ru", "de"}
