@@ -26,13 +26,15 @@ import mmap
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
 import numpy as np
 from whoosh.formats import Positions
 
+from analyzers.tokenizer import has_unspaced, spans
 from searchlib.errors import IndexCorruptError, UntrustedIndexError
+from searchlib.highlight import MAX_ANALYZED_CHARS
 from searchlib.schema import body_field
 
 MAGIC = b"SLARRAYS1\n"
@@ -40,7 +42,7 @@ BODY_PREFIX = body_field("")
 SUFFIX = ".sla"
 SEPARATOR = "\x00"
 FLUSH_POSTINGS = 65_536  # postings held before they go to the temporary files
-_SPILLED = ("terms", "starts", "ids", "weights", "values", "value_starts")
+_SPILLED = ("terms", "starts", "ids", "weights", "values", "value_starts", "word_starts", "word_index")
 MAX_HEADER_BYTES = 1 << 24
 
 
@@ -51,6 +53,15 @@ def file_name(segment: Any) -> str:
 def scored_fields(schema: Any) -> set[str]:
     """The fields whose postings queries score (text and name keys, not ids or keywords)."""
     return {name for name, field in schema.items() if field.scorable}
+
+
+def body_word_starts(body: str) -> Sequence[int]:
+    """Where each word of ``body`` starts, counted as indexing counts positions (bigrams of
+    unspaced scripts too): a snippet's passage is then found without reading the words
+    before it. None kept for a body longer than a snippet reads."""
+    if len(body) > MAX_ANALYZED_CHARS:
+        return ()
+    return array("I", [start for start, _ in spans(body, spaced=not has_unspaced(body))])
 
 
 def positioned_fields(schema: Any) -> set[str]:
@@ -66,14 +77,14 @@ class ArraysWriter:
     def __init__(self, fields: Iterable[str], positioned: Iterable[str] = ()) -> None:
         self._fields = set(fields)
         self._positioned = set(positioned) & self._fields
-        # closed by write() or close()
-        self._files = {name: tempfile.TemporaryFile() for name in _SPILLED}  # noqa: SIM115
+        self._files: dict[str, IO[bytes]] = {}
         self._reset()
         self._ranges: dict[str, list[int]] = {}  # field: [first term, last, first byte, last]
         self._valued: dict[str, list[int]] = {}  # positioned field: [its first posting, first value]
         self._bytes = self._value_bytes = self._values = 0
         self._field: str | None = None
         self.terms = self.count = 0
+        self._documents = self._word_starts = 0  # documents and word starts given
 
     def _reset(self) -> None:
         self._pending: dict[str, Any] = {
@@ -83,7 +94,21 @@ class ArraysWriter:
             "weights": array("f"),
             "values": [],
             "value_starts": array("q"),
+            "word_starts": array("I"),
+            "word_index": array("q"),
         }
+
+    def document(self, docnum: int, word_starts: Sequence[int]) -> None:
+        """Where each word of document ``docnum``'s body starts (:func:`body_word_starts`);
+        documents come in order, from 0."""
+        if docnum != self._documents:
+            raise ValueError(f"document {docnum} given after {self._documents - 1}")
+        self._pending["word_index"].append(self._word_starts)
+        self._pending["word_starts"].extend(word_starts)
+        self._word_starts += len(word_starts)
+        self._documents += 1
+        if len(self._pending["word_starts"]) >= FLUSH_POSTINGS:
+            self._flush()
 
     def wants(self, field: str) -> bool:
         return field in self._fields
@@ -124,25 +149,32 @@ class ArraysWriter:
             self._flush()
 
     def _flush(self) -> None:
-        self._files["terms"].write(b"".join(self._pending["terms"]))
-        self._files["values"].write(b"".join(self._pending["values"]))
-        for name in ("starts", "ids", "weights", "value_starts"):
-            self._pending[name].tofile(self._files[name])
+        for name in ("terms", "values"):
+            self._file(name).write(b"".join(self._pending[name]))
+        for name in ("starts", "ids", "weights", "value_starts", "word_starts", "word_index"):
+            self._pending[name].tofile(self._file(name))
         self._reset()
+
+    def _file(self, name: str) -> IO[bytes]:
+        """A temporary file, opened when first written: a builder's start holds no descriptors."""
+        if name not in self._files:
+            self._files[name] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write() or close())
+        return self._files[name]
 
     def write(self, out: IO[bytes], doc_count: int) -> None:
         """Write the file to ``out`` (the temporary files are closed after)."""
         self._pending["starts"].append(self.count)
         self._pending["value_starts"].append(self._value_bytes)
+        while self._documents < doc_count:  # documents the builder gave no starts for
+            self.document(self._documents, ())
+        self._pending["word_index"].append(self._word_starts)
         self._flush()
-        terms = self._files["terms"]
+        terms = self._file("terms")
         parts: list[tuple[str, Any]] = [
             (f"terms:{field}", (terms, first_byte, last_byte - first_byte))
             for field, (_, _, first_byte, last_byte) in self._ranges.items()
         ]
-        parts += [
-            (name, self._files[name]) for name in ("starts", "ids", "weights", "values", "value_starts")
-        ]
+        parts += [(name, self._file(name)) for name in _SPILLED[1:]]
         fields = {field: {"terms": [first, last]} for field, (first, last, _, _) in self._ranges.items()}
         for field, (first_posting, first_value) in self._valued.items():
             fields[field]["values"] = [first_posting, first_value]
@@ -200,6 +232,9 @@ class SegmentArrays:
         self.ids = self._array("ids", np.int32)
         self.weights = self._array("weights", np.float32)
         self.value_starts = self._array("value_starts", np.int64) if "value_starts" in self._parts else None
+        kept = "word_index" in self._parts
+        self.word_index = self._array("word_index", np.int64) if kept else None
+        self.word_starts = self._array("word_starts", np.uint32) if kept else None
         self._lookups: dict[str, dict[str, int] | None] = {}
 
     def _array(self, name: str, dtype: Any) -> np.ndarray:
@@ -239,6 +274,14 @@ class SegmentArrays:
             return _EMPTY
         start, end = self.starts[slot], self.starts[slot + 1]
         return self.ids[start:end], self.weights[start:end]
+
+    def body_word_starts(self, docnum: int) -> np.ndarray | None:
+        """Where each word of this segment's document ``docnum``'s body starts; None if the
+        file does not say (one of 0.2.0.dev0, or a body too long to have them)."""
+        if self.word_index is None:
+            return None
+        start, end = self.word_index[docnum : docnum + 2].tolist()
+        return self.word_starts[start:end] if end > start else None
 
     def positions(self, field: str, text: str, docnums: Iterable[int]) -> dict[int, list[int]] | None:
         """The term's positions in those of ``docnums`` (this segment's, ascending) that it
@@ -358,7 +401,7 @@ def _valid_header(header: Any, size: int, doc_count: int) -> bool:
     parts, fields = header.get("parts"), header.get("fields")
     if not isinstance(parts, dict) or not isinstance(fields, dict):
         return False
-    optional = [name for name in ("values", "value_starts") if name in parts]
+    optional = [name for name in ("values", "value_starts", "word_starts", "word_index") if name in parts]
     for name in ("starts", "ids", "weights", *optional, *(f"terms:{field}" for field in fields)):
         place = parts.get(name)
         if not (
@@ -388,7 +431,21 @@ def _valid_arrays(arrays: SegmentArrays, header: dict, doc_count: int) -> bool:
         return False
     if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= doc_count):
         return False
-    return _valid_values(arrays, header)
+    return _valid_values(arrays, header) and _valid_word_starts(arrays, header, doc_count)
+
+
+def _valid_word_starts(arrays: SegmentArrays, header: dict, doc_count: int) -> bool:
+    """One index entry per document and one more, ascending, within the starts; or neither
+    part (a file of 0.2.0.dev0)."""
+    index, starts = arrays.word_index, arrays.word_starts
+    if index is None or starts is None:
+        return index is None and starts is None and "word_starts" not in header["parts"]
+    return (
+        len(index) == doc_count + 1
+        and index[0] == 0
+        and index[-1] == len(starts)
+        and not bool(np.any(np.diff(index) < 0))
+    )
 
 
 def _valid_values(arrays: SegmentArrays, header: dict) -> bool:
@@ -422,6 +479,9 @@ def derive(reader: Any, fields: Iterable[str], out: IO[bytes], positioned: Itera
     writer = ArraysWriter(fields, positioned)
     positioned = set(positioned)
     try:
+        if positioned:
+            for docnum in range(reader.doc_count_all()):  # deleted ones too: their numbers hold
+                writer.document(docnum, body_word_starts(reader.stored_fields(docnum).get("body", "")))
         for field in sorted(set(fields) & set(reader.indexed_field_names())):
             for term, _ in reader.iter_field(field):
                 writer.term(field, term)

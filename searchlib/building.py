@@ -125,6 +125,8 @@ class SegmentBuilder:
         budget = max(1, memory_mb) << 20
         analyzers.set_word_cache_size(word_cache_entries(budget))
         self._postings = PostingTable(budget - budget // WORD_CACHE_SHARE, Path(path))
+        schema = self._writer.schema
+        self._arrays = arrays.ArraysWriter(arrays.scored_fields(schema), arrays.positioned_fields(schema))
         self._count = 0
         self._chunks = 0
         self._declared = declared(self._searcher.schema)
@@ -180,6 +182,7 @@ class SegmentBuilder:
             self._file(values, texts)
             if document.fields:
                 self._file_declared(document.fields)
+            self._arrays.document(self._writer.docnum, arrays.body_word_starts(document.body))
             self._writer.perdocwriter.finish_doc()
             self._writer.docnum += 1
             filed.append(Filed(document.id, self._count, values["lang"], indexed))
@@ -245,9 +248,7 @@ class SegmentBuilder:
         self._searcher.close()
         writer = self._writer
         writer.perdocwriter.close()
-        table = arrays.ArraysWriter(
-            arrays.scored_fields(writer.schema), arrays.positioned_fields(writer.schema)
-        )
+        table = self._arrays
         try:
             write_postings(writer.fieldwriter, writer.schema, self._postings.entries(), table)
             self._postings.close()
@@ -264,7 +265,12 @@ class SegmentBuilder:
         """Give up, deleting the segment's files: they are in no commit. Each step is tried
         whatever the others did: a full disk fails finish() midway, after it closed the
         searcher, and the files must go all the same (else the disk stays full)."""
-        for step in (self._searcher.close, self._postings.close, self._writer._close_segment):
+        for step in (
+            self._searcher.close,
+            self._postings.close,
+            self._arrays.close,
+            self._writer._close_segment,
+        ):
             with contextlib.suppress(Exception):
                 step()
         commits.delete_segment(self._writer.storage, self._writer.newsegment)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 import itertools
-from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Set
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence, Set
 
 import analyzers
 import analyzers.names
@@ -58,17 +58,33 @@ def snippet(
     return _rendered(text, chosen[0][0], chosen[-1][1], marked)
 
 
-def snippet_at(text: str, matched: Mapping[int, str], window: int = WINDOW_WORDS) -> str | None:
+def snippet_at(
+    text: str,
+    matched: Mapping[int, str],
+    word_starts: Sequence[int] | None = None,
+    window: int = WINDOW_WORDS,
+) -> str | None:
     """What :func:`snippet` makes of ``text`` when the words matching the query are known:
     ``matched`` maps their positions (as indexing counts words: the index's postings keep
     them) to the terms they match. Only the chosen passage is read then, not every word
-    of the text analyzed. None for a text :func:`snippet` reads only the start of, or one
-    without words: it then says."""
+    of the text analyzed; with ``word_starts`` (where each word starts, which the index
+    keeps too) not even the words before it. None for a text :func:`snippet` reads only
+    the start of, or one without words: it then says."""
     if len(text) > MAX_ANALYZED_CHARS:  # it reads only the start of a longer text
         return None
     hits = sorted(matched)
     first = _best_window_start([matched[position] for position in hits], hits, window)
-    chosen = list(itertools.islice(spans(text, spaced=not has_unspaced(text)), first, first + window))
+    spaced = not has_unspaced(text)
+    if word_starts is not None and first < len(word_starts) and word_starts[first] <= len(text):
+        # the passage's words are those of the text from the first one's start (a bigram
+        # starts a run of its script there, and makes the same bigrams from it)
+        offset = int(word_starts[first])
+        chosen = [
+            (start + offset, end + offset)
+            for start, end in itertools.islice(spans(text[offset:], spaced), window)
+        ]
+    else:
+        chosen = list(itertools.islice(spans(text, spaced), first, first + window))
     if not chosen:
         return None
     marked = _merged_spans(span for position, span in enumerate(chosen, first) if position in matched)
@@ -137,9 +153,18 @@ def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
     if not hits:
         return 0
     best, best_score = hits[0], (-1, 0)
+    inside: Counter[str] = Counter()  # the terms matched in hits[i:last], sliding along
+    last = 0
     for i, first_hit in enumerate(hits):
-        last = bisect_left(hits, first_hit + window, lo=i)
-        score = (len(set(matched[i:last])), last - i)
+        if i:
+            left = matched[i - 1]
+            inside[left] -= 1
+            if not inside[left]:
+                del inside[left]
+        while last < len(hits) and hits[last] < first_hit + window:
+            inside[matched[last]] += 1
+            last += 1
+        score = (len(inside), last - i)
         if score > best_score:
             best, best_score = first_hit, score
     # Start a little before the first match, for context.

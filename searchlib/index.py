@@ -17,7 +17,7 @@ import weakref
 import zlib
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -706,6 +706,7 @@ class _MarkedTerms:
         self._name_keys = {term.text for reading in readings for term in reading.names}
         self._read_keys = frozenset(read_keys)
         self._positions: dict[int, dict[int, str]] = {}  # document number: matched body words
+        self._word_starts: dict[int, Sequence[int]] = {}  # document number: where its body's words start
 
     def read_positions(self, documents: matching.Documents, page: list[tuple[int, Stored]]) -> None:
         """Where the query's terms occur in the bodies of ``page``'s documents of the languages
@@ -726,6 +727,10 @@ class _MarkedTerms:
         for (key, number), docnums in by_place.items():
             offset, segment, _ = segments[number]
             local = sorted(docnum - offset for docnum in docnums)
+            for docnum in docnums:
+                starts = None if segment is None else segment.body_word_starts(docnum - offset)
+                if starts is not None:
+                    self._word_starts[docnum] = starts
             for term in self._terms.get(key, ()):
                 found = None if segment is None else segment.positions(body_field(key), term, local)
                 if found is None:  # no positions kept: these documents are analyzed
@@ -742,7 +747,7 @@ class _MarkedTerms:
         :meth:`read_positions` found needs no analysis."""
         text = stored.get(field, "")
         if field == "body" and docnum in self._positions:
-            passage = highlighting.snippet_at(text, self._positions[docnum])
+            passage = highlighting.snippet_at(text, self._positions[docnum], self._word_starts.get(docnum))
             if passage is not None:
                 return passage
         key = analyzers.canonical(stored["lang"])

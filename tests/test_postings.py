@@ -9,6 +9,7 @@ import pytest
 
 import searchlib
 from analyzers.names import name_tokens
+from analyzers.tokenizer import spans
 from searchlib.building import _fingerprint, chunks, fields_of
 from searchlib.postings import PostingTable
 from searchlib.schema import FINGERPRINT, NAMES, body_field, title_field
@@ -201,6 +202,10 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
                     checked += 1
                 assert found.postings(field, "nosuchterm")[0].size == 0
             assert checked > 20
+            for docnum in range(leaf.doc_count_all()):  # where each word of each body starts
+                body = leaf.stored_fields(docnum)["body"]
+                expected_starts = [start for start, _ in spans(body, spaced=True)]
+                assert list(found.body_word_starts(docnum) if expected_starts else []) == expected_starts
             assert found.count(body_field("en"), "alpha") == np.count_nonzero(
                 found.postings(body_field("en"), "alpha")[0] >= 0
             )
