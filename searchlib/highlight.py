@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections import Counter
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence, Set
 
 import analyzers
@@ -153,18 +153,9 @@ def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
     if not hits:
         return 0
     best, best_score = hits[0], (-1, 0)
-    inside: Counter[str] = Counter()  # the terms matched in hits[i:last], sliding along
-    last = 0
     for i, first_hit in enumerate(hits):
-        if i:
-            left = matched[i - 1]
-            inside[left] -= 1
-            if not inside[left]:
-                del inside[left]
-        while last < len(hits) and hits[last] < first_hit + window:
-            inside[matched[last]] += 1
-            last += 1
-        score = (len(inside), last - i)
+        last = bisect_left(hits, first_hit + window, lo=i)
+        score = (len(set(matched[i:last])), last - i)
         if score > best_score:
             best, best_score = first_hit, score
     # Start a little before the first match, for context.
