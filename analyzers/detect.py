@@ -12,7 +12,7 @@ import math
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 import regex
@@ -179,7 +179,6 @@ _MARKED_SCRIPTS = {chr(ord("A") + n): script for n, script in enumerate(_SCRIPT_
 _MARKED_PATTERNS = [(mark, _SCRIPT_PATTERNS[script]) for mark, script in _MARKED_SCRIPTS.items()]
 _SCRIPT_MARKS = _ScriptMarks()
 MAX_MARKED_CHARS = 1 << 16
-TABLES = 8  # candidate sets whose weights are kept apart (a script's, an index's)
 
 
 @cache
@@ -197,7 +196,8 @@ class _Walker:
     trie, so it depends only on the last :attr:`depth` bytes. Every position's state is
     thus found at once, by walking all windows of that many bytes side by side; the
     features, their counts and the naive Bayes scores are py3langid's, for the candidate
-    languages only: their ratios are what :func:`_identify` uses.
+    languages only (read from the rows of the text's features: the 28 MB table stays mostly
+    unread, as py3langid leaves it): their ratios are what :func:`_identify` uses.
     """
 
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
@@ -212,15 +212,6 @@ class _Walker:
         for column, label in enumerate(arrays["classes"].tolist()):  # a label may have two (srl → sr)
             self._columns.setdefault(label, []).append(column)
         self.labels = list(self._columns)
-        self._table = lru_cache(maxsize=TABLES)(self._columns_of)
-
-    def _columns_of(self, langs: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The model's feature weights and priors for ``langs`` alone, contiguous: gathering
-        a text's features from them reads a few bytes per feature, not every language's."""
-        import numpy as np
-
-        columns = [column for lang in langs for column in self._columns[lang]]
-        return np.ascontiguousarray(self._ptc[:, columns], dtype=np.float32), self._pc[columns]
 
     def likelihoods(self, text: str, langs: list[str]) -> dict[str, float]:
         """Each of ``langs``'s probability for ``text`` under the model, times one factor
@@ -236,11 +227,12 @@ class _Walker:
             states[back:] = self._nextmove[self._rowbase[ahead] + data[: len(data) - back]]
         features = self._output[states]
         features, counts = np.unique(features[features >= 0], return_counts=True)
-        table, prior = self._table(tuple(langs))
-        if len(features):
-            scores = np.log1p(counts.astype(np.float32)) @ table[features] + prior
+        columns = [column for lang in langs for column in self._columns[lang]]
+        if len(features):  # the rows of the text's features only: the model stays mostly unread
+            table = self._ptc[features][:, columns].astype(np.float32)
+            scores = np.log1p(counts.astype(np.float32)) @ table + self._pc[columns]
         else:  # no feature: py3langid's scores are all zero
-            scores = np.zeros(len(prior), dtype=np.float32)
+            scores = np.zeros(len(columns), dtype=np.float32)
         scores *= 1.0 / math.sqrt(len(data) or 1)
         odds = np.exp(scores - scores.max()).tolist()  # a language's columns are side by side
         found, at = {}, 0

@@ -88,7 +88,7 @@ def build(system: str, make_docs: Callable[[], Iterator], path: Path) -> dict:
             index.add(made(), jobs=jobs)
             figures["seconds"] = time.perf_counter() - started
             again = time.perf_counter()
-            result = index.add(made())
+            result = index.add(made(), jobs=jobs)
             figures["rerun_seconds"] = time.perf_counter() - again
             figures["rerun_unchanged"] = result.unchanged
     elif system == "Whoosh StandardAnalyzer":
