@@ -35,6 +35,7 @@ _MAYBE_UNSPACED = re.compile(
 )
 _WORD = regex.compile(r"[\p{L}\p{N}\p{M}\u200c\u200d]+")  # in text without unspaced scripts
 _MARK = regex.compile(r"\p{M}")
+_MATCH_START = type(_WORD.match("a")).start  # a match's start, called from map() in C
 _UNIT = regex.compile(r"(?s).\p{M}*")  # a character with the marks that follow it
 
 
@@ -65,6 +66,13 @@ def spans(text: str, spaced: bool) -> Iterator[tuple[int, int]]:
     if spaced:
         return (match.span() for match in _WORD.finditer(text))
     return ((start, end) for _, start, end, _ in words(text))
+
+
+def word_starts(text: str) -> list[int]:
+    """Where each word of :func:`spans` starts, at half the cost for text without bigrams."""
+    if has_unspaced(text):
+        return [start for start, _ in spans(text, spaced=False)]
+    return list(map(_MATCH_START, _WORD.finditer(text)))
 
 
 def runs(text: str) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ from typing import IO, Any
 import numpy as np
 from whoosh.formats import Positions
 
-from analyzers.tokenizer import has_unspaced, spans
+from analyzers.tokenizer import word_starts
 from searchlib.errors import IndexCorruptError, UntrustedIndexError
 from searchlib.highlight import MAX_ANALYZED_CHARS
 from searchlib.schema import body_field
@@ -61,7 +61,7 @@ def body_word_starts(body: str) -> Sequence[int]:
     before it. None kept for a body longer than a snippet reads."""
     if len(body) > MAX_ANALYZED_CHARS:
         return ()
-    return array("I", [start for start, _ in spans(body, spaced=not has_unspaced(body))])
+    return array("I", word_starts(body))
 
 
 def positioned_fields(schema: Any) -> set[str]:
