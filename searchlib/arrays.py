@@ -15,7 +15,12 @@ does not check out (:func:`load` validates every bound), is read through Whoosh,
 Layout: ``MAGIC``, the header's length (8 bytes, little-endian), the header (JSON), then
 the arrays at 8-byte-aligned offsets: per field its terms (UTF-8, NUL-separated), and for
 all fields together each term's first posting (int64, one more than there are terms), the
-postings' document numbers (int32) and weights (float32, as Whoosh stores them).
+postings' document numbers (int32) and weights (float32, as Whoosh stores them). For
+snippets, two optional pairs (absent in files of 0.2.0.dev0): the body fields' posting
+values (``values``, Whoosh's encoding of positions, and ``value_starts``, int64, where each
+begins; a positioned field's header says its first posting and first value) and, per
+document, where each word of its body starts (``word_starts``, uint32, and ``word_index``,
+int64, one more than there are documents).
 """
 
 from __future__ import annotations

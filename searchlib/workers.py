@@ -50,6 +50,7 @@ DEFAULT_ADD_S = 1e-6  # seconds to file a character, and what it adds to finishi
 DEFAULT_GROWTH_S = 0.4e-6  # the workers have reported (XQuAD 1x, one process)
 AUTO_JOBS_CHARS = 1 << 18  # past this much input, jobs=None starts workers (XQuAD, 2 cores: 0.66 → 0.47 s)
 MAX_AUTO_JOBS = 4  # each worker holds its share of the memory setting and its own dictionaries
+JOBS_VARIABLE = "SEARCHLIB_JOBS"  # caps jobs=None's workers
 
 
 def build(path: Path, documents: Iterable[Document], jobs: int | None, memory_mb: int, ledger: Ledger):
@@ -68,11 +69,18 @@ def automatic(documents: Iterable[Document]) -> tuple[int, Iterable[Document]]:
 
     One for an input under AUTO_JOBS_CHARS characters, where starting workers would cost
     more than they save; past it, one per core this process may run on, up to
-    MAX_AUTO_JOBS (XQuAD 1x, 2 cores: 1.7-2x one process's throughput). One, too, in a
+    MAX_AUTO_JOBS (XQuAD 1x, 2 cores: 1.6-1.9x one process's throughput). One, too, in a
     process running other threads (a server): forking it could copy a lock another thread
-    holds.
+    holds. ``SEARCHLIB_JOBS`` in the environment caps the number (``1``: always this process),
+    as ``OMP_NUM_THREADS`` does for numerical libraries: a machine running several indexers,
+    or a test suite that already runs a process per core, keeps its cores to itself.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cap = os.environ.get(JOBS_VARIABLE, "").strip()
+    if cap:
+        if not cap.isdigit() or int(cap) < 1:
+            raise SearchlibError(f"{JOBS_VARIABLE} must be a whole number ≥ 1, not {cap!r}")
+        cores = min(cores, int(cap))
     if cores < 2 or threading.active_count() > 1:
         return 1, documents
     pending = iter(documents)

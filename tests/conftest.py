@@ -11,6 +11,10 @@ import pytest
 
 import analyzers
 import searchlib
+
+# The suite runs a process per core already: additions in it are built in their own process
+# unless a test asks for workers (tests/test_building.py and tests/test_cli.py do).
+os.environ.setdefault("SEARCHLIB_JOBS", "1")
 from analyzers import arabic_lexicon
 from searchlib import commits
 from searchlib.loading import load_paths

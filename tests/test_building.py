@@ -179,11 +179,17 @@ def test_the_last_copy_wins_when_its_chunk_is_filed_first(tmp_path: Path, jobs: 
         assert index.search("volcano") == []
 
 
-def test_automatic_jobs_read_ahead_without_losing_a_document() -> None:
+def test_automatic_jobs_read_ahead_without_losing_a_document(monkeypatch: pytest.MonkeyPatch) -> None:
     def documents(count: int, chars: int) -> Iterator[searchlib.Document]:
         for n in range(count):
             yield searchlib.Document(id=str(n), title="", body="x" * chars, lang="en")
 
+    monkeypatch.setenv("SEARCHLIB_JOBS", "1")  # a cap of one: never workers
+    assert automatic(documents(AUTO_JOBS_CHARS // 1000 + 5, 1000))[0] == 1
+    monkeypatch.setenv("SEARCHLIB_JOBS", "many")
+    with pytest.raises(searchlib.SearchlibError, match="SEARCHLIB_JOBS"):
+        automatic(documents(3, 100))
+    monkeypatch.delenv("SEARCHLIB_JOBS")
     jobs, small = automatic(documents(3, 100))
     assert jobs == 1 and [d.id for d in small] == ["0", "1", "2"]
     large = AUTO_JOBS_CHARS // 1000 + 5

@@ -16,7 +16,7 @@ XQUAD = SHARED_DATA / "xquad"
 
 @pytest.mark.skipif(not XQUAD.is_dir(), reason=f"needs the XQuAD data in {XQUAD}")
 def test_snippets_from_kept_positions_equal_snippets_from_analysis(tmp_path: Path) -> None:
-    """Every 6th XQuAD document (12 languages, Thai and Chinese bigrams among them) and 240
+    """Every 6th XQuAD document (12 languages, Thai and Chinese bigrams among them) and 150
     held-out questions: the same snippets with the segments' position arrays as with those
     overwritten, and as without the files (the text of each hit is then analyzed)."""
     path = tmp_path / "index"
@@ -24,7 +24,7 @@ def test_snippets_from_kept_positions_equal_snippets_from_analysis(tmp_path: Pat
         index.add(documents(read_jsonl(XQUAD / "corpus.jsonl"))[::6], jobs=1)
         index.add([searchlib.Document(id="more", title="Ukraine", body="A second segment.", lang="en")])
     questions = [q["text"] for q in read_jsonl(XQUAD / "queries.jsonl") if xquad_split(q["id"]) == "heldout"]
-    questions = questions[:: len(questions) // 240]
+    questions = questions[:: len(questions) // 150]
 
     def snippets() -> list[list[tuple[str, str]]]:
         with searchlib.Index.open(path) as index:
@@ -32,7 +32,7 @@ def test_snippets_from_kept_positions_equal_snippets_from_analysis(tmp_path: Pat
 
     from_positions = snippets()
     marked = [snippet for hits in from_positions for _, snippet in hits if "<em>" in snippet]
-    assert len(marked) > 1000
+    assert len(marked) > 700
     for arrays in path.glob("*.sla"):  # positions overwritten: read around, as if not kept
         header_length = int.from_bytes(arrays.read_bytes()[10:18], "little")
         data = bytearray(arrays.read_bytes())
