@@ -24,6 +24,8 @@ def stem(doc_id: str) -> str:
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("index-0.1*"))  # ids from file names
 ARRAYS_FIXTURE = Path(__file__).parent / "fixtures" / "index-0.2.0.dev0"  # segments with .sla arrays
+POSITIONS_FIXTURE = Path(__file__).parent / "fixtures" / "index-0.2.0.dev1"  # arrays with positions too
+ARRAYS_FIXTURES = [ARRAYS_FIXTURE, POSITIONS_FIXTURE]
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
@@ -60,24 +62,29 @@ def test_reindexing_files_into_an_earlier_release_index_leaves_no_stale_copies(
         assert found[0] == RU_ASEAN and set(found[:3]) == {RU_ASEAN, AR_ARTICLE, NO_ARTICLE}
 
 
-def _rankings(index: searchlib.Index) -> list[list[tuple[str, float]]]:
+def _rankings(index: searchlib.Index) -> list[list[tuple[str, float, str]]]:
     queries = ["АСЕАН", "naturkatastrofe", "Laos", "الوزراء", "Вьентьян OR Лаос", "ASEAN -Laos"]
-    return [[(h.id, h.score) for h in index.search(q, limit=5, highlight=False)] for q in queries]
+    return [[(h.id, h.score, h.snippet) for h in index.search(q, limit=5)] for q in queries]
 
 
-def test_an_index_with_postings_arrays_opens_and_answers_the_same_without_them(tmp_path: Path) -> None:
-    """The fixture was written by whoosh3 with each segment's arrays (searchlib.arrays); CI
-    also runs this under Whoosh 2.7.4. Deleted or damaged arrays are read around (the
-    Whoosh segment is the format of record), and the next commit writes them again."""
+@pytest.mark.parametrize("fixture", ARRAYS_FIXTURES, ids=lambda f: f.name)
+def test_an_index_with_postings_arrays_opens_and_answers_the_same_without_them(
+    fixture: Path, tmp_path: Path
+) -> None:
+    """The fixtures were written by whoosh3 with each segment's arrays (searchlib.arrays;
+    0.2.0.dev1's keep the bodies' positions and word starts too); CI also runs this under
+    Whoosh 2.7.4. Deleted or damaged arrays are read around (the Whoosh segment is the
+    format of record) with the same rankings and snippets, and the next commit writes them
+    again."""
     copy = tmp_path / "index"
-    shutil.copytree(ARRAYS_FIXTURE, copy)
+    shutil.copytree(fixture, copy)
     assert list(copy.glob("*.sla"))
     with searchlib.Index.open(copy) as index:
         expected = _rankings(index)
     assert expected[0][0][0] == RU_ASEAN and expected[1][0][0] == NO_ARTICLE
     for damage in ("delete", "truncate", "scribble"):
         damaged = tmp_path / damage
-        shutil.copytree(ARRAYS_FIXTURE, damaged)
+        shutil.copytree(fixture, damaged)
         for arrays in damaged.glob("*.sla"):
             if damage == "delete":
                 arrays.unlink()
@@ -85,7 +92,7 @@ def test_an_index_with_postings_arrays_opens_and_answers_the_same_without_them(t
                 arrays.write_bytes(arrays.read_bytes()[:100])
             else:
                 data = bytearray(arrays.read_bytes())
-                data[-64:] = b"\xff" * 64  # document numbers out of range
+                data[-64:] = b"\xff" * 64  # its last part out of bounds
                 arrays.write_bytes(bytes(data))
         with searchlib.Index.open(damaged) as index:
             assert _rankings(index) == expected, damage
@@ -95,7 +102,7 @@ def test_an_index_with_postings_arrays_opens_and_answers_the_same_without_them(t
             assert len(list(damaged.glob("*.sla"))) == 2  # the old segment's again, and the new one's
 
 
-@pytest.mark.parametrize("fixture", [*FIXTURES, ARRAYS_FIXTURE], ids=lambda f: f.name)
+@pytest.mark.parametrize("fixture", [*FIXTURES, *ARRAYS_FIXTURES], ids=lambda f: f.name)
 def test_a_failed_add_deletes_uncommitted_files_and_keeps_an_earlier_releases_commit(
     fixture: Path, tmp_path: Path
 ) -> None:
