@@ -21,7 +21,7 @@ ARRAYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat", "depth
 def langid_arrays(model_file: Path) -> dict[str, np.ndarray]:
     """The arrays of py3langid's model file, memory-mapped from the cache when there."""
     return cache.load_or_make(
-        cache.entry("langid", model_file), _mapped, lambda: _unpacked(model_file), _save
+        cache.entry("langid", model_file, Path(__file__)), _mapped, lambda: _unpacked(model_file), _save
     )
 
 

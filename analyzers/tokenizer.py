@@ -39,9 +39,10 @@ _MATCH_START = type(_WORD.match("a")).start  # a match's start, called from map(
 _UNIT = regex.compile(r"(?s).\p{M}*")  # a character with the marks that follow it
 
 
-def words(text: str) -> Iterator[tuple[str, int, int, bool]]:
-    """Yield ``(surface, start, end, is_bigram)``; bigrams come from unspaced scripts."""
-    for match in _TOKEN.finditer(text):
+def words(text: str, start: int = 0) -> Iterator[tuple[str, int, int, bool]]:
+    """Yield ``(surface, start, end, is_bigram)`` from ``start`` on (the start of a word or
+    bigram: it is read as if the text began there); bigrams come from unspaced scripts."""
+    for match in _TOKEN.finditer(text, start):
         start, end = match.span()
         if match.lastgroup == "unspaced":
             yield from _bigrams(text, start, end)
@@ -60,12 +61,13 @@ def has_unspaced(text: str) -> bool:
     return not text.isascii() and bool(_MAYBE_UNSPACED.search(text)) and bool(_UNSPACED.search(text))
 
 
-def spans(text: str, spaced: bool) -> Iterator[tuple[int, int]]:
-    """The ``(start, end)`` of each word of :func:`words`, in order; ``spaced``: the text has
-    no unspaced script (:func:`spaced_words` gave its words), and a simpler pattern finds them."""
+def spans(text: str, spaced: bool, start: int = 0) -> Iterator[tuple[int, int]]:
+    """The ``(start, end)`` of each word of :func:`words` from ``start`` on, in order;
+    ``spaced``: the text has no unspaced script (:func:`spaced_words` gave its words), and a
+    simpler pattern finds them."""
     if spaced:
-        return (match.span() for match in _WORD.finditer(text))
-    return ((start, end) for _, start, end, _ in words(text))
+        return (match.span() for match in _WORD.finditer(text, start))
+    return ((begin, end) for _, begin, end, _ in words(text, start))
 
 
 def word_starts(text: str) -> list[int]:

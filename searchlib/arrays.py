@@ -63,7 +63,7 @@ def scored_fields(schema: Any) -> set[str]:
 def body_word_starts(body: str) -> Sequence[int]:
     """Where each word of ``body`` starts, counted as indexing counts positions (bigrams of
     unspaced scripts too): a snippet's passage is then found without reading the words
-    before it. None kept for a body longer than a snippet reads."""
+    before it. None (an empty sequence) for a body longer than a snippet reads."""
     if len(body) > MAX_ANALYZED_CHARS:
         return ()
     return array("I", word_starts(body))
@@ -154,10 +154,12 @@ class ArraysWriter:
             self._flush()
 
     def _flush(self) -> None:
-        for name in ("terms", "values"):
-            self._file(name).write(b"".join(self._pending[name]))
-        for name in ("starts", "ids", "weights", "value_starts", "word_starts", "word_index"):
-            self._pending[name].tofile(self._file(name))
+        for name in _SPILLED:
+            pending = self._pending[name]
+            if isinstance(pending, array):
+                pending.tofile(self._file(name))
+            else:  # bytes: terms, posting values
+                self._file(name).write(b"".join(pending))
         self._reset()
 
     def _file(self, name: str) -> IO[bytes]:

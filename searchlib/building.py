@@ -248,17 +248,13 @@ class SegmentBuilder:
         self._searcher.close()
         writer = self._writer
         writer.perdocwriter.close()
-        table = self._arrays
-        try:
-            write_postings(writer.fieldwriter, writer.schema, self._postings.entries(), table)
-            self._postings.close()
-            writer._close_segment()
-            writer._assemble_segment()
-            segment = writer.get_segment()
-            with writer.storage.create_file(arrays.file_name(segment)) as out:
-                table.write(out, segment.doc_count_all())
-        finally:
-            table.close()
+        write_postings(writer.fieldwriter, writer.schema, self._postings.entries(), self._arrays)
+        self._postings.close()
+        writer._close_segment()
+        writer._assemble_segment()
+        segment = writer.get_segment()
+        with writer.storage.create_file(arrays.file_name(segment)) as out:
+            self._arrays.write(out, segment.doc_count_all())  # on an error, cancel() closes it
         return segment
 
     def cancel(self) -> None:
@@ -378,7 +374,7 @@ class Chunk:
                 break
             head.positions.append(position)
             head.documents.append(document)
-            head.chars += _chars(document)
+            head.chars += chars_of(document)
         count = len(head.documents)
         rest = Chunk(self.key, self.positions[count:], self.documents[count:], self.chars - head.chars)
         return head, rest
@@ -400,7 +396,7 @@ def chunks(documents: Iterable[Document]) -> Iterator[Chunk]:
         chunk = open_chunks.get(key)
         if chunk is None:
             chunk = open_chunks[key] = Chunk(key)
-        chars = _chars(document)
+        chars = chars_of(document)
         chunk.positions.append(position)
         chunk.documents.append(document)
         chunk.chars += chars
@@ -414,7 +410,7 @@ def chunks(documents: Iterable[Document]) -> Iterator[Chunk]:
     yield from open_chunks.values()
 
 
-def _chars(document: Document) -> int:
+def chars_of(document: Document) -> int:
     return len(document.body) + len(document.title)
 
 

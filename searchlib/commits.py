@@ -354,8 +354,7 @@ def delete_segment(storage: Any, segment: Any) -> None:
         storage.discard_temporaries()
 
 
-_BUILT_FILE = re.compile(r"[a-z]+_[0-9a-z]+\..")  # a segment's file: <index>_<segment id>.<...>
-_TEMPORARY = re.compile(r"\.searchlib-tmp-[0-9a-f]+\Z")
+_TEMPORARY = re.compile(r"\.searchlib-tmp-[0-9a-f]{12}\Z")  # storage.temp_storage's directories
 
 
 def discard_uncommitted(folder: str) -> None:
@@ -365,15 +364,19 @@ def discard_uncommitted(folder: str) -> None:
     of the write lock: no other builder can be at work."""
     names = os.listdir(folder)
     kept: set[str] = set()
-    for indexname in {m["index"] for m in map(_COMMIT_FILE.match, names) if m}:
+    indexnames = {m["index"] for m in map(_COMMIT_FILE.match, names) if m}
+    for indexname in indexnames:
         for generation in set(generations(names, indexname)) | set(generations(names, indexname, "sums")):
             files = files_of(folder, names, indexname, generation)
             if files is None:
                 return  # a commit's files are unknown (its table of contents unreadable): keep all
             kept |= files
+    # only an index's own segment files (<index>_<16-character segment id>.…): a user's
+    # notes_2024.txt in the directory is no segment of it
+    built = [re.compile(rf"{re.escape(indexname)}_[0-9a-z]{{16}}\.") for indexname in indexnames]
     for name in names:
         path = os.path.join(folder, name)
-        if _BUILT_FILE.match(name) and name not in kept:
+        if any(pattern.match(name) for pattern in built) and name not in kept:
             with contextlib.suppress(OSError):
                 os.unlink(path)
         elif _TEMPORARY.match(name) and not os.path.islink(path):

@@ -54,37 +54,33 @@ def snippet(
                 matches[position] = found[unit]
     first = _best_window_start(list(matches.values()), list(matches), window)
     chosen = list(itertools.islice(spans(text, spaced=bigrams is None), first, first + window))
-    marked = _merged_spans(span for position, span in enumerate(chosen, first) if position in matches)
-    return _rendered(text, chosen[0][0], chosen[-1][1], marked)
+    return _passage(text, chosen, first, matches) or html.escape(text[:200])
 
 
-def snippet_at(
-    text: str,
-    matched: Mapping[int, str],
-    word_starts: Sequence[int] | None = None,
-    window: int = WINDOW_WORDS,
-) -> str | None:
+def snippet_at(text: str, matched: Mapping[int, str], word_starts: Sequence[int] | None) -> str | None:
     """What :func:`snippet` makes of ``text`` when the words matching the query are known:
     ``matched`` maps their positions (as indexing counts words: the index's postings keep
-    them) to the terms they match. Only the chosen passage is read then, not every word
-    of the text analyzed; with ``word_starts`` (where each word starts, which the index
-    keeps too) not even the words before it. None for a text :func:`snippet` reads only
-    the start of, or one without words: it then says."""
-    if len(text) > MAX_ANALYZED_CHARS:  # it reads only the start of a longer text
+    them) to the terms they match, and ``word_starts`` says where each word starts (the
+    index keeps that too). Only the chosen passage is read then, not every word of the text
+    analyzed. None where the analysis must say: a text :func:`snippet` reads only the start
+    of, one without words, or starts that do not fit it (a damaged file)."""
+    if len(text) > MAX_ANALYZED_CHARS or word_starts is None or not len(word_starts):
         return None
     hits = sorted(matched)
-    first = _best_window_start([matched[position] for position in hits], hits, window)
-    spaced = not has_unspaced(text)
-    if word_starts is not None and first < len(word_starts) and word_starts[first] <= len(text):
-        # the passage's words are those of the text from the first one's start (a bigram
-        # starts a run of its script there, and makes the same bigrams from it)
-        offset = int(word_starts[first])
-        chosen = [
-            (start + offset, end + offset)
-            for start, end in itertools.islice(spans(text[offset:], spaced), window)
-        ]
-    else:
-        chosen = list(itertools.islice(spans(text, spaced), first, first + window))
+    first = _best_window_start([matched[position] for position in hits], hits, WINDOW_WORDS)
+    if first >= len(word_starts) or word_starts[first] > len(text):
+        return None
+    # From its first word's start the passage's words are read as in the whole text (a
+    # bigram there starts a run of its script, and makes the same bigrams from it).
+    words = spans(text, spaced=not has_unspaced(text), start=int(word_starts[first]))
+    return _passage(text, list(itertools.islice(words, WINDOW_WORDS)), first, matched)
+
+
+def _passage(
+    text: str, chosen: list[tuple[int, int]], first: int, matched: Mapping[int, object]
+) -> str | None:
+    """``chosen`` (the spans of the words from position ``first`` on) rendered, the words at
+    ``matched`` positions marked; None if there are no words."""
     if not chosen:
         return None
     marked = _merged_spans(span for position, span in enumerate(chosen, first) if position in matched)

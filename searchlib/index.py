@@ -710,7 +710,7 @@ class _MarkedTerms:
 
     def read_positions(self, documents: matching.Documents, page: list[tuple[int, Stored]]) -> None:
         """Where the query's terms occur in the bodies of ``page``'s documents of the languages
-        it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.values`).
+        it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.positions`).
         Their snippets then read one passage, not every word (XQuAD: 230 µs a snippet, most
         of it analyzing the whole text). A segment whose file keeps no positions leaves its
         documents to the analysis."""

@@ -38,7 +38,7 @@ from pathlib import Path
 import attrs
 from whoosh.codec.base import Segment
 
-from searchlib.building import Chunk, Ledger, SegmentBuilder, chunks
+from searchlib.building import Chunk, Ledger, SegmentBuilder, chars_of, chunks
 from searchlib.documents import Document
 from searchlib.errors import SearchlibError
 
@@ -88,7 +88,7 @@ def automatic(documents: Iterable[Document]) -> tuple[int, Iterable[Document]]:
     chars = 0
     for document in pending:
         ahead.append(document)
-        chars += len(document.title) + len(document.body)
+        chars += chars_of(document)
         if chars >= AUTO_JOBS_CHARS:
             return min(cores, MAX_AUTO_JOBS), itertools.chain(ahead, pending)
     return 1, ahead

@@ -110,8 +110,9 @@ def test_a_failed_add_deletes_uncommitted_files_and_keeps_an_earlier_releases_co
     an earlier release's commit, listed by its table of contents alone, keeps every file."""
     copy = tmp_path / fixture.name
     shutil.copytree(fixture, copy)
+    (copy / "notes_2024.txt").write_text("the user's own file", encoding="utf-8")  # not the index's
     before = sorted(p.name for p in copy.iterdir())
-    (copy / "searchlib_leftover0000000.pst").write_bytes(b"half-written")
+    (copy / "searchlib_leftover00000000.pst").write_bytes(b"half-written")
     (copy / ".searchlib-tmp-0123456789ab").mkdir()
 
     def failing():
