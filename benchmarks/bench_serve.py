@@ -4,7 +4,9 @@ documents, then hostile requests, against one server process.
 The server indexes the XQuAD documents (2,880 in 12 languages), then ``--clients`` threads in
 this process send the held-out XQuAD questions to ``/api/search`` (``limit=10``, snippets on)
 for ``--seconds``, each over its own keep-alive connection, while one writer posts
-``--batch`` new documents every ``--write-every`` seconds with the write token. Reported:
+``--batch`` new documents every ``--write-every`` seconds with the write token (at least
+twice, however slow the machine: the clients go on until the index has been replaced under
+them). Reported:
 requests served, errors (any status but 200, or a failed connection: must be 0), requests
 per second, latency p50/p95/p99, and the writer's commits. Then each hostile request (a
 huge ``q``, an unknown parameter, broken JSON, a body over the limit, a huge limit) must get
@@ -68,10 +70,20 @@ def request(connection: http.client.HTTPConnection, method: str, path: str, body
     return response.status
 
 
-def client(port: int, questions: list[str], until: float, latencies: list[float], errors: list[str]) -> None:
+MIN_COMMITS = 2
+
+
+def client(
+    port: int,
+    questions: list[str],
+    until: float,
+    written: threading.Event,
+    latencies: list[float],
+    errors: list[str],
+) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     rng = random.Random(threading.get_ident())
-    while time.monotonic() < until:
+    while time.monotonic() < until or not written.is_set():
         path = "/api/search?" + urlencode({"q": rng.choice(questions), "limit": 10})
         started = time.perf_counter()
         try:
@@ -88,24 +100,35 @@ def client(port: int, questions: list[str], until: float, latencies: list[float]
 
 
 def writer(
-    port: int, batch: int, every: float, until: float, commits: list[float], errors: list[str]
+    port: int,
+    batch: int,
+    every: float,
+    until: float,
+    written: threading.Event,
+    commits: list[float],
+    errors: list[str],
 ) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     number = 0
-    while time.monotonic() < until:
-        docs = [
-            {"id": f"posted-{number}-{n}", "title": f"Posted {number}", "lang": "en",
-             "body": f"posted document {n} of batch {number}"}
-            for n in range(batch)
-        ]  # fmt: skip
-        started = time.perf_counter()
-        status = request(connection, "POST", "/api/documents", json.dumps(docs).encode())
-        commits.append((time.perf_counter() - started) * 1000)
-        if status != 200:
-            errors.append(f"write status {status}")
-        number += 1
-        time.sleep(every)
-    connection.close()
+    try:
+        while time.monotonic() < until or number < MIN_COMMITS:
+            docs = [
+                {"id": f"posted-{number}-{n}", "title": f"Posted {number}", "lang": "en",
+                 "body": f"posted document {n} of batch {number}"}
+                for n in range(batch)
+            ]  # fmt: skip
+            started = time.perf_counter()
+            status = request(connection, "POST", "/api/documents", json.dumps(docs).encode())
+            commits.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                errors.append(f"write status {status}")
+            number += 1
+            time.sleep(every)
+    except (OSError, http.client.HTTPException) as error:
+        errors.append(f"write {type(error).__name__}: {error}")
+    finally:
+        connection.close()
+        written.set()
 
 
 HOSTILE = {
@@ -163,13 +186,15 @@ def main() -> None:
             errors: list[str] = []
             commits: list[float] = []
             until = time.monotonic() + args.seconds
+            written = threading.Event()
             threads = [
-                threading.Thread(target=client, args=(port, questions, until, latencies, errors))
+                threading.Thread(target=client, args=(port, questions, until, written, latencies, errors))
                 for _ in range(args.clients)
             ]
             threads.append(
                 threading.Thread(
-                    target=writer, args=(port, args.batch, args.write_every, until, commits, errors)
+                    target=writer,
+                    args=(port, args.batch, args.write_every, until, written, commits, errors),
                 )
             )
             started = time.monotonic()
