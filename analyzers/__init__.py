@@ -30,7 +30,7 @@ from analyzers.registry import (
     using_versions,
 )
 from analyzers.token import Token
-from analyzers.tokenizer import pairs, runs, spaced_words, words
+from analyzers.tokenizer import SHORT_CHARS, pairs, runs, spaced_words, words
 
 __all__ = [
     "DESCRIPTIONS",
@@ -57,9 +57,6 @@ def analyze(text: str, lang: str | None) -> list[Token]:
     if len(text) <= SHORT_CHARS:
         return list(_short_analyzed(text, words_chain.number, bigrams_chain.number))
     return _analyzed(words(text), words_chain, bigrams_chain)
-
-
-SHORT_CHARS = 64  # a query's word or phrase: its tokens are kept, its words are searched again
 
 
 @lru_cache(maxsize=1 << 14)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from analyzers import arabic, dictionaries, russian
@@ -102,22 +102,29 @@ def name_tokens(text: str, lang: str | None, every_word: bool = False) -> list[T
     return tokens
 
 
-def query_name_keys(text: str, langs: Sequence[str | None], lowercase: bool = False) -> list[str]:
-    """The name keys a query's ``text`` offers, read in ``langs[0]``.
+def query_name_keys(
+    text: str,
+    langs: Sequence[str | None],
+    lowercase: bool = False,
+    keep: Callable[[str], bool] | None = None,
+) -> list[str]:
+    """The name keys a query's ``text`` offers, read in ``langs[0]`` (only those ``keep``
+    keeps: an index's vocabulary, say).
 
     Capitalized words are names, as in documents. In a query typed all in lowercase
     (``lowercase``), a word is offered too unless a dictionary of one of ``langs``
     knows it as a common word: ``jordan`` may be the country, ``car`` and ``city`` are
     not names (in an index without English, ``car`` would otherwise find ``Кореи``).
+    The dictionaries are asked last, of the words whose keys are kept: they cost most.
     """
     key_lang = canonical(langs[0] if langs else None)
     keys = []
     for word, _, _, is_bigram in words(text):
         if is_bigram:
             continue
-        if lowercase and any(is_common_word(word, canonical(lang)) for lang in langs):
-            continue
-        keys.extend(word_keys(word, key_lang, lowercase))
+        found = [key for key in word_keys(word, key_lang, lowercase) if keep is None or keep(key)]
+        if found and not (lowercase and any(is_common_word(word, canonical(lang)) for lang in langs)):
+            keys.extend(found)
     return list(dict.fromkeys(keys))
 
 

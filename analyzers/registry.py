@@ -68,11 +68,6 @@ def known_version(lang: str, version: int) -> bool:
     return version == VERSIONS.get(lang, 1) or (lang, version) in _OLDER
 
 
-def versions_in_use() -> tuple[tuple[str, int], ...]:
-    """The chain versions analysis uses here, hashable: what a cache of analyses is keyed by."""
-    return tuple(sorted(_in_use.get().items()))
-
-
 @contextlib.contextmanager
 def using_versions(versions: Mapping[str, int]) -> Iterator[None]:
     """Analyze with these chain versions (language → version; others current) inside the

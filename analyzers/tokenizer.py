@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import pairwise
 
 import regex
@@ -34,6 +35,10 @@ _MAYBE_UNSPACED = re.compile(
     "\U000116d0-\U000116ef\U00016fe0-\U00016fff\U0001aff0-\U0001b16f\U0001f200\U00020000-\U0003ffff]"
 )
 _WORD = regex.compile(r"[\p{L}\p{N}\p{M}\u200c\u200d]+")  # in text without unspaced scripts
+# The same class within ASCII, where the standard library finds it ten times faster than
+# ``regex`` (a query's word: 0.3 µs, not 3): letters and digits are ASCII's only L, N and M.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+_ASCII_MATCH_START = type(_ASCII_WORD.match("a")).start
 _MARK = regex.compile(r"\p{M}")
 _MATCH_START = type(_WORD.match("a")).start  # a match's start, called from map() in C
 _UNIT = regex.compile(r"(?s).\p{M}*")  # a character with the marks that follow it
@@ -42,6 +47,24 @@ _UNIT = regex.compile(r"(?s).\p{M}*")  # a character with the marks that follow 
 def words(text: str, start: int = 0) -> Iterator[tuple[str, int, int, bool]]:
     """Yield ``(surface, start, end, is_bigram)`` from ``start`` on (the start of a word or
     bigram: it is read as if the text began there); bigrams come from unspaced scripts."""
+    if start == 0 and len(text) <= SHORT_CHARS:
+        return iter(_short_words(text))
+    return _words(text, start)
+
+
+SHORT_CHARS = 64  # a query's word or phrase: the parser, each language's analysis and the name keys read it
+
+
+@lru_cache(maxsize=1 << 14)
+def _short_words(text: str) -> tuple[tuple[str, int, int, bool], ...]:
+    return tuple(_words(text, 0))
+
+
+def _words(text: str, start: int) -> Iterator[tuple[str, int, int, bool]]:
+    if text.isascii():
+        for match in _ASCII_WORD.finditer(text, start):
+            yield match.group(), *match.span(), False
+        return
     for match in _TOKEN.finditer(text, start):
         start, end = match.span()
         if match.lastgroup == "unspaced":
@@ -53,6 +76,8 @@ def words(text: str, start: int = 0) -> Iterator[tuple[str, int, int, bool]]:
 def spaced_words(text: str) -> list[str] | None:
     """The words of ``text`` as :func:`words` finds them, without offsets, if it has no
     unspaced script (so no bigrams); else None. Indexing's usual case, at half the cost."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text)
     return None if has_unspaced(text) else _WORD.findall(text)
 
 
@@ -66,12 +91,14 @@ def spans(text: str, spaced: bool, start: int = 0) -> Iterator[tuple[int, int]]:
     ``spaced``: the text has no unspaced script (:func:`spaced_words` gave its words), and a
     simpler pattern finds them."""
     if spaced:
-        return (match.span() for match in _WORD.finditer(text, start))
+        return (match.span() for match in (_ASCII_WORD if text.isascii() else _WORD).finditer(text, start))
     return ((begin, end) for _, begin, end, _ in words(text, start))
 
 
 def word_starts(text: str) -> list[int]:
     """Where each word of :func:`spans` starts, at half the cost for text without bigrams."""
+    if text.isascii():
+        return list(map(_ASCII_MATCH_START, _ASCII_WORD.finditer(text)))
     if has_unspaced(text):
         return [start for start, _ in spans(text, spaced=False)]
     return list(map(_MATCH_START, _WORD.finditer(text)))
@@ -80,6 +107,8 @@ def word_starts(text: str) -> list[int]:
 def runs(text: str) -> list[tuple[str, str]]:
     """``(unspaced, word)`` for each match, one of them empty: :func:`words` without
     offsets, for indexing, where the offsets would cost a third of tokenizing."""
+    if text.isascii():
+        return [("", word) for word in _ASCII_WORD.findall(text)]
     return _TOKEN.findall(text)
 
 

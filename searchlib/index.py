@@ -462,7 +462,7 @@ class Index:
                 readings[leaf] = query.read(leaf, weights, self.ranking, name_keys, text_fields)
             return readings[leaf]
 
-        names_scale = self._names_scale(leaves, reading, searcher) if name_keys else 0.0
+        names_scale = self._names_scale(leaves, reading, searcher, documents) if name_keys else 0.0
         budget.prefixes = sum(
             len(weights) * (1 if leaf.field else 2 + len(text_fields))
             for leaf in leaves
@@ -502,7 +502,11 @@ class Index:
         return hits
 
     def _names_scale(
-        self, leaves: list[syntax.Words], reading: Callable[[syntax.Words], query.Reading], searcher: Searcher
+        self,
+        leaves: list[syntax.Words],
+        reading: Callable[[syntax.Words], query.Reading],
+        searcher: Searcher,
+        documents: matching.Documents,
     ) -> float:
         """What a name key's BM25 is multiplied by: ``names_weight`` times the query's ideal
         score in its own languages (its words' summed) over the ideal of its best name key.
@@ -511,8 +515,8 @@ class Index:
         above ``ASEAN``)."""
         main = names = 0.0
         for leaf in leaves:
-            main += matching.ideal_score(reading(leaf).parts, searcher)
-            names = max(names, matching.ideal_score(reading(leaf).names, searcher))
+            main += matching.ideal_score(reading(leaf).parts, searcher, documents)
+            names = max(names, matching.ideal_score(reading(leaf).names, searcher, documents))
         return self.ranking.names_weight * main / names if names else 0.0
 
     def _current_searcher(self) -> Searcher:

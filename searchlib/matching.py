@@ -109,6 +109,7 @@ class Facts:
     length_arrays: dict[str, np.ndarray] = attrs.Factory(dict)
     segments: list[tuple[int, arrays.SegmentArrays | None, object]] | None = None
     live: np.ndarray | None = None  # True for each live document number
+    deletions: bool | None = None  # whether the commit has deleted documents
     universe_ids: np.ndarray | None = None
     id_arrays: dict[tuple[str, str], np.ndarray] = attrs.Factory(dict)
     norms: dict[tuple[str, float, float, float], np.ndarray] = attrs.Factory(dict)
@@ -167,13 +168,13 @@ class Documents:
 
     def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
         """How many live documents hold the term (Whoosh's count includes deleted ones)."""
-        reader = self.searcher.reader()
         text = decode(text)  # Whoosh's matchers ask with the term's bytes
-        if not reader.has_deletions():
+        if not self.has_deletions:
             return self.postings_count(fieldname, text)
         key = (fieldname, text)
         if key not in self.facts.frequencies:
             found = self.postings(fieldname, text) if BLOCK_READS else None
+            reader = self.searcher.reader()
             if found is not None:
                 self.facts.frequencies[key] = len(found[0])
             elif (fieldname, text) in reader:
@@ -337,6 +338,13 @@ class Documents:
         return found
 
     @property
+    def has_deletions(self) -> bool:
+        """Whether the commit has deleted documents (Whoosh's readers ask every segment)."""
+        if self.facts.deletions is None:
+            self.facts.deletions = self.searcher.reader().has_deletions()
+        return self.facts.deletions
+
+    @property
     def live(self) -> np.ndarray:
         if self.facts.live is None:
             live = np.zeros(self.size, dtype=bool)
@@ -384,7 +392,7 @@ class Documents:
         else:
             ids = np.concatenate([p[0] for p in pieces]).astype(np.int64, copy=False)
             weights = np.concatenate([p[1] for p in pieces]).astype(np.float64, copy=False)
-        if self.searcher.reader().has_deletions():
+        if self.has_deletions:
             keep = self.live[ids]
             ids, weights = ids[keep], weights[keep]
         return ids, weights
@@ -488,10 +496,16 @@ def union(results: list[Matches], size: int) -> Matches:
     """The documents any of ``results`` matched, their scores added in order."""
     if len(results) == 1:
         return results[0]
+    return _added([(result.ids, result.scores) for result in results], size)
+
+
+def _added(parts: list[tuple[np.ndarray, np.ndarray]], size: int) -> Matches:
+    """The documents of ``parts`` (each: distinct document numbers, scores) with their scores
+    added part after part, from 0.0, in arrays over all ``size`` documents."""
     total, matched = np.zeros(size), np.zeros(size, dtype=bool)
-    for result in results:
-        total[result.ids] += result.scores
-        matched[result.ids] = True
+    for ids, scores in parts:
+        total[ids] += scores
+        matched[ids] = True
     ids = np.flatnonzero(matched)
     return Matches(ids, total[ids])
 
@@ -564,17 +578,23 @@ def reading_scores(
             ids, scores = ids[keep], scores[keep]
         parts.append((ids, scores * names_scale))
         budget.check()
-    return _summed(parts)
+    return _summed(parts, documents.size if documents is not None else None)
 
 
-def _summed(parts: list[tuple[np.ndarray, np.ndarray]]) -> Matches:
+DENSE_SHARE = 256  # arrays over all documents are cheaper than sorting up to this many times fewer
+
+
+def _summed(parts: list[tuple[np.ndarray, np.ndarray]], size: int | None = None) -> Matches:
     """The documents of ``parts`` (each: document numbers in order, scores) with their scores
-    added up part after part (bincount adds in the order given)."""
+    added up part after part: in arrays over all ``size`` documents when the parts are not
+    too few for that, else sorted (bincount adds in the order given, from 0.0 too)."""
     parts = [part for part in parts if len(part[0])]
     if not parts:
         return _filtered(_NO_POSTINGS[0])
     if len(parts) == 1:
         return Matches(*parts[0])
+    if size is not None and size <= DENSE_SHARE * sum(len(part[0]) for part in parts):
+        return _added(parts, size)
     ids, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
     return Matches(ids, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids)))
 
@@ -621,14 +641,21 @@ def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.nd
 _NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
-def ideal_score(queries: Iterable[q.Query], searcher: Searcher) -> float:
+def ideal_score(queries: Iterable[q.Query], searcher: Searcher, documents: Documents | None = None) -> float:
     """The most any one of ``queries`` (alternatives) can weigh: its boost times the IDF of
-    its terms. A yardstick of the query, whichever documents match it."""
+    its terms. A yardstick of the query, whichever documents match it. With ``documents``, a
+    term's document frequency is its live postings' count, read once for its scoring too."""
     weights = [
-        query.boost * sum(searcher.idf(query.fieldname, term) for term in _terms_of(query))
+        query.boost * sum(_idf(searcher, query.fieldname, term, documents) for term in _terms_of(query))
         for query in queries
     ]
     return max(weights, default=0.0)
+
+
+def _idf(searcher: Searcher, fieldname: str, term: str, documents: Documents | None) -> float:
+    if documents is None or not BLOCK_READS:
+        return searcher.idf(fieldname, term)
+    return searcher.weighting.idf_of(searcher.get_parent(), fieldname, len(documents.postings(fieldname, term)[0]))
 
 
 def _terms_of(query: q.Query) -> list[str]:

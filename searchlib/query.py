@@ -12,7 +12,6 @@ the languages it is *not* read in, are what :mod:`searchlib.matching` scores.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import lru_cache
 
 import attrs
 from whoosh import query as q
@@ -156,17 +155,9 @@ def name_keys_of(
     def keys(leaf: syntax.Words) -> list[str]:
         if leaf.kind != "word":  # a phrase or a prefix is meant as written
             return []
-        found = _name_keys(leaf.text, tuple(langs), lowercase, analyzers.registry.versions_in_use())
-        return [key for key in found if keep(key)]
+        return query_name_keys(leaf.text, langs, lowercase, keep)
 
     return keys
-
-
-@lru_cache(maxsize=1 << 14)
-def _name_keys(text: str, langs: tuple[str | None, ...], lowercase: bool, versions: tuple) -> tuple[str, ...]:
-    """:func:`query_name_keys` under the chain ``versions`` in use (they are the caller's),
-    kept: a query's words recur, within a search and across them."""
-    return tuple(query_name_keys(text, langs, lowercase))
 
 
 def _targets(

@@ -39,7 +39,7 @@ BUILTIN_KINDS: dict[str, str] = {
 }
 MAX_DEPTH = 32  # nesting of parentheses and NOTs
 MAX_SLOP = 1000  # words that may stand between a phrase's words: "a b"~N
-OPERATORS = ("AND", "OR", "NOT")
+OPERATORS = frozenset({"AND", "OR", "NOT"})
 
 
 class QueryError(ValueError):
@@ -354,7 +354,24 @@ def parse(text: str, fields: Mapping[str, str] = BUILTIN_KINDS) -> Node | None:
     as words.
     """
     cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    raws = cleaned.split()  # what the lexer's words are when no syntax is in them
+    if _plain(cleaned, raws):
+        should = list(dict.fromkeys(_bare(raw, None) for raw in raws))
+        return (should[0] if len(should) == 1 else Or(tuple(should))) if should else None
     return _Parser(_lex(cleaned, fields)).parse()
+
+
+_SYNTAX = frozenset('()":')
+
+
+def _plain(text: str, raws: list[str]) -> bool:
+    """Whether ``text`` is bare words only (no operator, phrase, group, field, prefix, ``-``
+    or ``+``): the parser would make it one sequence of the words, each optional."""
+    return (
+        _SYNTAX.isdisjoint(text)
+        and OPERATORS.isdisjoint(raws)
+        and not any(raw[0] in "-+" or raw[-1] == "*" for raw in raws)
+    )
 
 
 class _Parser:

@@ -253,6 +253,29 @@ def test_the_quick_check_for_unspaced_scripts_misses_none_of_their_letters() -> 
     ]
 
 
+def test_ascii_text_is_cut_into_words_as_the_unicode_pattern_cuts_it() -> None:
+    """ASCII text takes the standard library's faster pattern; over every ASCII character,
+    at every start, the words, spans, starts and runs are the ``regex`` pattern's."""
+    import random
+
+    from analyzers import tokenizer
+
+    rng = random.Random(3)
+    alphabet = [chr(code) for code in range(128)]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 70)))
+        start = rng.randint(0, len(text))
+        expected = [(m.group(), *m.span(), False) for m in tokenizer._TOKEN.finditer(text, start)]
+        assert list(tokenizer.words(text, start)) == expected
+        assert list(tokenizer.words(text)) == [
+            (m.group(), *m.span(), False) for m in tokenizer._TOKEN.finditer(text)
+        ]
+        assert list(tokenizer.spans(text, spaced=True, start=start)) == [w[1:3] for w in expected]
+        assert tokenizer.word_starts(text) == [m.start() for m in tokenizer._WORD.finditer(text)]
+        assert tokenizer.runs(text) == tokenizer._TOKEN.findall(text)
+        assert tokenizer.spaced_words(text) == tokenizer._WORD.findall(text)
+
+
 def test_language_scores_computed_with_numpy_equal_py3langids() -> None:
     """The candidates' probabilities from the vectorized automaton walk are py3langid's own
     (renormalized among them), for texts of every script, short and long, upper case too."""

@@ -54,6 +54,35 @@ def test_grammar(text: str, tree) -> None:
     assert syntax.parse(text) == tree
 
 
+def test_plain_words_parse_as_the_full_grammar_parses_them() -> None:
+    """Bare words skip the parser (most queries are): the tree must be the parser's, for
+    text with and without syntax in it, so a syntax character the quick check missed fails."""
+    import random
+
+    rng = random.Random(7)
+    pieces = ["a", "Laos", "AND", "OR", "NOT", "and", "-x", "+y", "z*", '"p q"~2', "(", ")", "title:x"]
+    pieces += [
+        "lang:ru",
+        "Москва",
+        "ไทยลาว",
+        "-",
+        "+",
+        "*",
+        ":",
+        "Vietnam-Laos",
+        "x\x00y",
+        "\u3000",
+        "АСЕАН?",
+    ]
+    texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(5000)]
+    plain = 0
+    for text in texts:
+        cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+        assert syntax.parse(text) == syntax._Parser(syntax._lex(cleaned, syntax.BUILTIN_KINDS)).parse(), text
+        plain += syntax._plain(cleaned, cleaned.split())
+    assert 200 < plain < 4000  # both paths were taken
+
+
 @pytest.mark.parametrize(
     ("value", "start", "end"),
     [
