@@ -317,16 +317,18 @@ class SegmentArrays:
         start, end = int(self.starts[slot]), int(self.starts[slot + 1])
         ids = self.ids[start:end]
         wanted = np.fromiter(docnums, dtype=np.int64)
-        at = np.searchsorted(ids, wanted).tolist()
+        if not len(ids) or not len(wanted):
+            return {}
+        at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+        held = ids[at] == wanted  # the documents of ``docnums`` the term occurs in
         first_posting, first_value = place
+        values = at[held] + (start - first_posting + first_value)
+        begins, finishes = self.value_starts[values].tolist(), self.value_starts[values + 1].tolist()
         base = self._base + self._parts["values"][0]
-        found = {}
-        for docnum, index in zip(wanted.tolist(), at, strict=True):
-            if index < len(ids) and ids[index] == docnum:
-                value = start + index - first_posting + first_value
-                begin, finish = self.value_starts[value : value + 2].tolist()
-                found[docnum] = bytes(self._view[base + begin : base + finish])
-        return found
+        return {
+            docnum: bytes(self._view[base + begin : base + finish])
+            for docnum, begin, finish in zip(wanted[held].tolist(), begins, finishes, strict=True)
+        }
 
     def count(self, field: str, text: str) -> int:
         """How many postings the term has here (deleted documents' too)."""

@@ -71,8 +71,13 @@ def snippet_at(text: str, matched: Mapping[int, str], word_starts: Sequence[int]
     if first >= len(word_starts) or word_starts[first] > len(text):
         return None
     # From its first word's start the passage's words are read as in the whole text (a
-    # bigram there starts a run of its script, and makes the same bigrams from it).
-    words = spans(text, spaced=not has_unspaced(text), start=int(word_starts[first]))
+    # bigram there starts a run of its script, and makes the same bigrams from it); they lie
+    # before the next word's start, so the simpler pattern serves if no bigram is there.
+    start = int(word_starts[first])
+    after = first + WINDOW_WORDS
+    end = int(word_starts[after]) if after < len(word_starts) else len(text)
+    end = end if end > start else len(text)  # starts out of order: a damaged file
+    words = spans(text, spaced=not has_unspaced(text[start:end]), start=start)
     return _passage(text, list(itertools.islice(words, WINDOW_WORDS)), first, matched)
 
 

@@ -429,10 +429,9 @@ class Documents:
 
     def order_keys(self, docnums: Iterable[int]) -> dict[int, tuple[float, str]]:
         """(minus the date's timestamp, or +inf if undated; id) per document: ties order."""
-        stored = self.searcher.stored_fields
-        for docnum in docnums:
+        for docnum in docnums:  # the stored fields a hit shows: read once, kept (stored_fields)
             if docnum not in self.facts.keys:
-                self.facts.keys[docnum] = (self.date_key(docnum), stored(docnum)["id"])
+                self.facts.keys[docnum] = (self.date_key(docnum), self.stored_fields(docnum)["id"])
         return self.facts.keys
 
 
@@ -655,7 +654,9 @@ def ideal_score(queries: Iterable[q.Query], searcher: Searcher, documents: Docum
 def _idf(searcher: Searcher, fieldname: str, term: str, documents: Documents | None) -> float:
     if documents is None or not BLOCK_READS:
         return searcher.idf(fieldname, term)
-    return searcher.weighting.idf_of(searcher.get_parent(), fieldname, len(documents.postings(fieldname, term)[0]))
+    return searcher.weighting.idf_of(
+        searcher.get_parent(), fieldname, len(documents.postings(fieldname, term)[0])
+    )
 
 
 def _terms_of(query: q.Query) -> list[str]:
