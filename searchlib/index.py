@@ -513,11 +513,15 @@ class Index:
         A name hit thus weighs the same whatever else matches, and stays below what the
         query's words can weigh in their own language (``АСЕАН`` ranks the Russian article
         above ``ASEAN``)."""
-        main = names = 0.0
+        names = max(
+            (matching.ideal_score(reading(leaf).names, searcher, documents) for leaf in leaves), default=0.0
+        )
+        if not names:  # no name key in the index: nothing to scale
+            return 0.0
+        main = 0.0
         for leaf in leaves:
             main += matching.ideal_score(reading(leaf).parts, searcher, documents)
-            names = max(names, matching.ideal_score(reading(leaf).names, searcher, documents))
-        return self.ranking.names_weight * main / names if names else 0.0
+        return self.ranking.names_weight * main / names
 
     def _current_searcher(self) -> Searcher:
         with self._reading():

@@ -83,7 +83,8 @@ class TermCache:
             self._arrays.clear()
             self._held = 0
         for array in found:
-            array.flags.writeable = False
+            if array.flags.writeable:  # a term's ids are often its cached postings' already
+                array.flags.writeable = False
         self._arrays[key] = found
         self._held += len(found[0])
         return found
