@@ -462,7 +462,7 @@ class Index:
                 readings[leaf] = query.read(leaf, weights, self.ranking, name_keys, text_fields)
             return readings[leaf]
 
-        names_scale = self._names_scale(leaves, reading, searcher, documents) if name_keys else 0.0
+        names_scale = self._names_scale(leaves, reading, searcher) if name_keys else 0.0
         budget.prefixes = sum(
             len(weights) * (1 if leaf.field else 2 + len(text_fields))
             for leaf in leaves
@@ -506,21 +506,18 @@ class Index:
         leaves: list[syntax.Words],
         reading: Callable[[syntax.Words], query.Reading],
         searcher: Searcher,
-        documents: matching.Documents,
     ) -> float:
         """What a name key's BM25 is multiplied by: ``names_weight`` times the query's ideal
         score in its own languages (its words' summed) over the ideal of its best name key.
         A name hit thus weighs the same whatever else matches, and stays below what the
         query's words can weigh in their own language (``АСЕАН`` ranks the Russian article
         above ``ASEAN``)."""
-        names = max(
-            (matching.ideal_score(reading(leaf).names, searcher, documents) for leaf in leaves), default=0.0
-        )
+        names = max((matching.ideal_score(reading(leaf).names, searcher) for leaf in leaves), default=0.0)
         if not names:  # no name key in the index: nothing to scale
             return 0.0
         main = 0.0
         for leaf in leaves:
-            main += matching.ideal_score(reading(leaf).parts, searcher, documents)
+            main += matching.ideal_score(reading(leaf).parts, searcher)
         return self.ranking.names_weight * main / names
 
     def _current_searcher(self) -> Searcher:

@@ -168,20 +168,20 @@ class Documents:
         return self.facts.languages
 
     def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
-        """How many live documents hold the term (Whoosh's count includes deleted ones)."""
+        """How many live documents hold the term (Whoosh's count includes deleted ones): its
+        live postings', which its scoring reads anyway (kept: :meth:`postings`)."""
         text = decode(text)  # Whoosh's matchers ask with the term's bytes
+        if BLOCK_READS:
+            return len(self.postings(fieldname, text)[0])
+        reader = self.searcher.reader()
         if not self.has_deletions:
-            return self.postings_count(fieldname, text)
+            return reader.doc_frequency(fieldname, text)
         key = (fieldname, text)
         if key not in self.facts.frequencies:
-            found = self.postings(fieldname, text) if BLOCK_READS else None
-            reader = self.searcher.reader()
-            if found is not None:
-                self.facts.frequencies[key] = len(found[0])
-            elif (fieldname, text) in reader:
-                self.facts.frequencies[key] = sum(1 for _ in reader.postings(fieldname, text).all_ids())
-            else:
-                self.facts.frequencies[key] = 0
+            found = (fieldname, text) in reader
+            self.facts.frequencies[key] = (
+                sum(1 for _ in reader.postings(fieldname, text).all_ids()) if found else 0
+            )
         return self.facts.frequencies[key]
 
     def postings_count(self, fieldname: str, text: str) -> int:
@@ -641,23 +641,14 @@ def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.nd
 _NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
-def ideal_score(queries: Iterable[q.Query], searcher: Searcher, documents: Documents | None = None) -> float:
+def ideal_score(queries: Iterable[q.Query], searcher: Searcher) -> float:
     """The most any one of ``queries`` (alternatives) can weigh: its boost times the IDF of
-    its terms. A yardstick of the query, whichever documents match it. With ``documents``, a
-    term's document frequency is its live postings' count, read once for its scoring too."""
+    its terms. A yardstick of the query, whichever documents match it."""
     weights = [
-        query.boost * sum(_idf(searcher, query.fieldname, term, documents) for term in _terms_of(query))
+        query.boost * sum(searcher.idf(query.fieldname, term) for term in _terms_of(query))
         for query in queries
     ]
     return max(weights, default=0.0)
-
-
-def _idf(searcher: Searcher, fieldname: str, term: str, documents: Documents | None) -> float:
-    if documents is None or not BLOCK_READS:
-        return searcher.idf(fieldname, term)
-    return searcher.weighting.idf_of(
-        searcher.get_parent(), fieldname, len(documents.postings(fieldname, term)[0])
-    )
 
 
 def _terms_of(query: q.Query) -> list[str]:
