@@ -95,6 +95,21 @@ def spans(text: str, spaced: bool, start: int = 0) -> Iterator[tuple[int, int]]:
     return ((begin, end) for _, begin, end, _ in words(text, start))
 
 
+def word_end(text: str, start: int, spaced: bool = False) -> int | None:
+    """Where the word or bigram of :func:`words` that starts at ``start`` ends (read as if
+    the text began there, as :func:`words` reads it); None if none starts there.
+    ``spaced``: no unspaced script is near, and a simpler pattern finds the word."""
+    if spaced or text.isascii():
+        found = (_ASCII_WORD if text.isascii() else _WORD).match(text, start)
+        return found.end() if found else None
+    found = _TOKEN.match(text, start)
+    if found is None or found.lastgroup == "word":
+        return found.end() if found else None
+    first = _UNIT.match(text, start, found.end())  # a bigram: its run's first two units
+    second = _UNIT.match(text, first.end(), found.end())
+    return (second or first).end()
+
+
 def word_starts(text: str) -> list[int]:
     """Where each word of :func:`spans` starts, at half the cost for text without bigrams."""
     if text.isascii():

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import html
 import itertools
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence, Set
 
 import analyzers
 import analyzers.names
 from analyzers import GENERIC
-from analyzers.tokenizer import has_unspaced, pairs, runs, spaced_words, spans
+from analyzers.tokenizer import has_unspaced, pairs, runs, spaced_words, spans, word_end
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
@@ -23,14 +22,20 @@ NAME_MATCH = "\x00name"  # stands for any token whose name key matched
 
 
 def snippet(
-    text: str, lang: str, terms: Set[str], name_keys: Set[str] = frozenset(), window: int = WINDOW_WORDS
+    text: str,
+    lang: str,
+    terms: Set[str],
+    name_keys: Set[str] = frozenset(),
+    window: int = WINDOW_WORDS,
+    word_starts: Sequence[int] | None = None,
 ) -> str:
     """The best ``window``-word passage of ``text`` with the words matching ``terms`` (index
     terms of ``lang``'s analyzer) or ``name_keys`` (keys of :mod:`analyzers.names`) marked.
 
     The text is read the way indexing reads it, words (and bigrams) without offsets, a cached
-    term each; only the chosen passage's words get their offsets. Snippets were half of a
-    search's time when every word became a token with offsets.
+    term each; only the chosen passage's words get their offsets (from ``word_starts``, where
+    each word starts, if the index kept them). Snippets were half of a search's time when
+    every word became a token with offsets.
     """
     text = text[:MAX_ANALYZED_CHARS]
     units, bigrams = _units(text)
@@ -52,33 +57,41 @@ def snippet(
             found = in_bigrams if is_bigram else in_words
             if unit in found:
                 matches[position] = found[unit]
+    passage = snippet_at(text, matches, word_starts, window) if word_starts is not None else None
+    if passage is not None:
+        return passage
     first = _best_window_start(list(matches.values()), list(matches), window)
     chosen = list(itertools.islice(spans(text, spaced=bigrams is None), first, first + window))
     return _passage(text, chosen, first, matches) or html.escape(text[:200])
 
 
-def snippet_at(text: str, matched: Mapping[int, str], word_starts: Sequence[int] | None) -> str | None:
+def snippet_at(
+    text: str, matched: Mapping[int, str], word_starts: Sequence[int] | None, window: int = WINDOW_WORDS
+) -> str | None:
     """What :func:`snippet` makes of ``text`` when the words matching the query are known:
     ``matched`` maps their positions (as indexing counts words: the index's postings keep
     them) to the terms they match, and ``word_starts`` says where each word starts (the
-    index keeps that too). Only the chosen passage is read then, not every word of the text
-    analyzed. None where the analysis must say: a text :func:`snippet` reads only the start
-    of, one without words, or starts that do not fit it (a damaged file)."""
-    if len(text) > MAX_ANALYZED_CHARS or word_starts is None or not len(word_starts):
+    index keeps that too). Only the marked words and the passage's last are read then, each
+    from its start, not every word of the text analyzed. None where the analysis must say:
+    a text :func:`snippet` reads only the start of, one without words, or starts that do
+    not fit it (a damaged file)."""
+    if len(text) > MAX_ANALYZED_CHARS or word_starts is None:
         return None
     hits = sorted(matched)
-    first = _best_window_start([matched[position] for position in hits], hits, WINDOW_WORDS)
-    if first >= len(word_starts) or word_starts[first] > len(text):
+    first = _best_window_start([matched[position] for position in hits], hits, window)
+    starts = word_starts[first : first + window + 1]  # and the next word's, where the passage ends
+    starts = starts.tolist() if hasattr(starts, "tolist") else list(starts)  # numpy's ints are slow
+    after = starts.pop() if len(starts) > window else len(text)
+    if not starts:
         return None
-    # From its first word's start the passage's words are read as in the whole text (a
-    # bigram there starts a run of its script, and makes the same bigrams from it); they lie
-    # before the next word's start, so the simpler pattern serves if no bigram is there.
-    start = int(word_starts[first])
-    after = first + WINDOW_WORDS
-    end = int(word_starts[after]) if after < len(word_starts) else len(text)
-    end = end if end > start else len(text)  # starts out of order: a damaged file
-    words = spans(text, spaced=not has_unspaced(text[start:end]), start=start)
-    return _passage(text, list(itertools.islice(words, WINDOW_WORDS)), first, matched)
+    last = first + len(starts) - 1
+    spaced = not has_unspaced(text[starts[0] : after])  # the usual case: a simpler pattern reads it
+    shown = [position for position in hits if first <= position <= last]
+    ends = {position: word_end(text, starts[position - first], spaced) for position in (*shown, last)}
+    if None in ends.values():  # a start that is no word's
+        return None
+    marked = _merged_spans((starts[position - first], ends[position]) for position in shown)
+    return _rendered(text, starts[0], ends[last], marked)
 
 
 def _passage(
@@ -154,10 +167,17 @@ def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
     if not hits:
         return 0
     best, best_score = hits[0], (-1, 0)
+    in_window: dict[str, int] = {}  # the terms matched from hits[i] on, within the window: how often
+    last = 0
     for i, first_hit in enumerate(hits):
-        last = bisect_left(hits, first_hit + window, lo=i)
-        score = (len(set(matched[i:last])), last - i)
+        while last < len(hits) and hits[last] < first_hit + window:
+            in_window[matched[last]] = in_window.get(matched[last], 0) + 1
+            last += 1
+        score = (len(in_window), last - i)
         if score > best_score:
             best, best_score = first_hit, score
+        left = in_window.pop(matched[i]) - 1
+        if left:
+            in_window[matched[i]] = left
     # Start a little before the first match, for context.
     return max(0, best - min(5, window // 6))

@@ -710,15 +710,17 @@ class _MarkedTerms:
                 self._terms.setdefault(key, set()).update(terms)
         self._name_keys = {term.text for reading in readings for term in reading.names}
         self._read_keys = frozenset(read_keys)
-        self._positions: dict[int, dict[int, str]] = {}  # document number: matched body words
-        self._word_starts: dict[int, Sequence[int]] = {}  # document number: where its body's words start
+        # document number: where its body's words start, and its matched words (position: term;
+        # None in a language the query was not read in: its name keys are found in its words)
+        self._positions: dict[int, tuple[Sequence[int], dict[int, str] | None]] = {}
 
     def read_positions(self, documents: matching.Documents, page: list[tuple[int, Stored]]) -> None:
         """Where the query's terms occur in the bodies of ``page``'s documents of the languages
-        it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.positions`).
-        Their snippets then read one passage, not every word (XQuAD: 230 µs a snippet, most
-        of it analyzing the whole text). A segment whose file keeps no positions leaves its
-        documents to the analysis."""
+        it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.matched_positions`),
+        and where every page body's words start. Their snippets then read one passage, not
+        every word (XQuAD: 230 µs a snippet, most of it analyzing the whole text); bodies in
+        other languages are read for their name keys, but not tokenized with offsets. A
+        segment whose file keeps no positions leaves its documents to the analysis."""
         if not page:
             return
         segments = documents.segments()
@@ -726,38 +728,39 @@ class _MarkedTerms:
         by_place: dict[tuple[str, int], list[int]] = {}
         for docnum, stored in page:
             key = analyzers.canonical(stored["lang"])
-            if key in self._read_keys:
-                by_place.setdefault((key, bisect_right(firsts, docnum) - 1), []).append(docnum)
-                self._positions[docnum] = {}
+            by_place.setdefault((key, bisect_right(firsts, docnum) - 1), []).append(docnum)
         for (key, number), docnums in by_place.items():
             offset, segment, _ = segments[number]
+            if segment is None:  # no arrays: these documents are analyzed
+                continue
             local = sorted(docnum - offset for docnum in docnums)
-            for docnum in docnums:
-                starts = None if segment is None else segment.body_word_starts(docnum - offset)
-                if starts is not None:
-                    self._word_starts[docnum] = starts
-            for term in self._terms.get(key, ()):
-                found = None if segment is None else segment.positions(body_field(key), term, local)
+            found = None
+            if key in self._read_keys:
+                found = segment.matched_positions(body_field(key), self._terms.get(key, ()), local)
                 if found is None:  # no positions kept: these documents are analyzed
-                    for docnum in docnums:
-                        self._positions.pop(docnum, None)
-                    break
-                for docnum, positions in found.items():
-                    self._positions[docnum + offset].update(dict.fromkeys(positions, term))
+                    continue
+            for docnum in local:
+                starts = segment.body_word_starts(docnum)
+                if starts is not None:
+                    self._positions[docnum + offset] = (starts, None if found is None else found[docnum])
 
     def snippet(self, stored: Stored, field: str = "body", docnum: int | None = None) -> str:
         """The passage of ``field`` where the query's terms are densest. Name keys are marked
         only in documents of languages the query was not read in: there alone they match
         (and finding them is half the cost of a snippet). A body whose matched positions
-        :meth:`read_positions` found needs no analysis."""
+        :meth:`read_positions` found needs no analysis, and one whose word starts it found
+        no tokenizing with offsets."""
         text = stored.get(field, "")
-        if field == "body" and docnum in self._positions:
-            passage = highlighting.snippet_at(text, self._positions[docnum], self._word_starts.get(docnum))
+        starts, matched = self._positions.get(docnum, (None, None)) if field == "body" else (None, None)
+        if matched is not None:
+            passage = highlighting.snippet_at(text, matched, starts)
             if passage is not None:
                 return passage
         key = analyzers.canonical(stored["lang"])
         names = frozenset() if key in self._read_keys else self._name_keys
-        return highlighting.snippet(text, stored["lang"], self._terms.get(key, set()), names)
+        return highlighting.snippet(
+            text, stored["lang"], self._terms.get(key, set()), names, word_starts=starts
+        )
 
     def highlights(self, stored: Stored, text_fields: Iterable[str]) -> dict[str, str]:
         """Snippets of the declared text fields where a term of the query is marked."""

@@ -276,6 +276,41 @@ def test_ascii_text_is_cut_into_words_as_the_unicode_pattern_cuts_it() -> None:
         assert tokenizer.spaced_words(text) == tokenizer._WORD.findall(text)
 
 
+def test_a_word_read_from_its_start_ends_where_reading_the_whole_text_ends_it() -> None:
+    """Snippets read only their marked words, each from its start (``word_end``): over random
+    mixes of Latin, Cyrillic, Devanagari with its marks, Thai and Han, every word and bigram
+    ends where :func:`words` ends it, and with ``spaced`` where the text has no bigrams."""
+    import random
+
+    from analyzers import tokenizer
+
+    rng = random.Random(5)
+    pieces = [
+        "Laos",
+        "Лаоса",
+        "नमस्ते",
+        "ประเทศไทย",
+        "北京",
+        "中",
+        "x",
+        "9",
+        " ",
+        " ",
+        ", ",
+        "—",
+        "é",
+        "\u0301",
+    ]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        spaced = not tokenizer.has_unspaced(text)
+        for _, start, end, _ in tokenizer.words(text):
+            assert tokenizer.word_end(text, start) == end, (text, start)
+            if spaced:
+                assert tokenizer.word_end(text, start, spaced=True) == end, (text, start)
+    assert tokenizer.word_end("Laos and", 4) is None and tokenizer.word_end("Laos", 9) is None
+
+
 def test_language_scores_computed_with_numpy_equal_py3langids() -> None:
     """The candidates' probabilities from the vectorized automaton walk are py3langid's own
     (renormalized among them), for texts of every script, short and long, upper case too."""

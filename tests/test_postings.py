@@ -190,11 +190,12 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
                     live = [not leaf.is_deleted(docnum) for docnum in ids.tolist()]
                     assert ids[live].tolist() == [d for d, _ in expected]
                     assert weights[live].astype(float).tolist() == [w for _, w in expected]
-                    positions = found.positions(field, term.decode("utf-8"), [d for d, _ in expected])
+                    text = term.decode("utf-8")
+                    positions = found.matched_positions(field, [text], [d for d, _ in expected])
                     if field in positioned:  # each live document's positions, as Whoosh decodes them
                         matcher, whooshs = leaf.postings(field, term), {}
                         while matcher.is_active():
-                            whooshs[matcher.id()] = matcher.value_as("positions")
+                            whooshs[matcher.id()] = dict.fromkeys(matcher.value_as("positions"), text)
                             matcher.next()
                         assert positions == whooshs
                     else:
