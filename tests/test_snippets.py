@@ -45,3 +45,26 @@ def test_snippets_from_kept_positions_equal_snippets_from_analysis(tmp_path: Pat
     for arrays in path.glob("*.sla"):
         arrays.unlink()
     assert snippets() == from_positions
+
+
+def test_a_passage_is_read_from_word_starts_only_where_they_fit_the_text() -> None:
+    """Kept word starts give the analysis's passage; starts that are no word's (a space, past
+    the end) or none at all give None, and the caller analyzes the text instead."""
+    from analyzers import analyze, tokenizer
+    from searchlib import highlight
+
+    text = "Vientiane is the capital of Laos, and Laos borders Vietnam. " * 3 + "Nothing else."
+    terms = {token.term for token in analyze("Laos Vietnam", "en")}
+    starts = tokenizer.word_starts(text)
+    words = [word for word, *_ in tokenizer.words(text)]
+    matched = {
+        position: analyze(word, "en")[0].term for position, word in enumerate(words) if word[0] in "LV"
+    }
+    matched = {position: term for position, term in matched.items() if term in terms}
+    expected = highlight.snippet(text, "en", terms)
+    assert "<em>Laos</em>" in expected
+    assert highlight.snippet_at(text, matched, starts) == expected
+    assert highlight.snippet(text, "en", terms, word_starts=starts) == expected
+    assert highlight.snippet_at(text, matched, [start - 1 for start in starts[1:]]) is None  # spaces
+    assert highlight.snippet_at(text, matched, [start + len(text) for start in starts]) is None
+    assert highlight.snippet_at(text, matched, []) is None
