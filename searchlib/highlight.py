@@ -166,6 +166,7 @@ def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
     are the matched words' positions, in order, ``matched`` what each matched."""
     if not hits:
         return 0
+    window = max(window, 1)
     best, best_score = hits[0], (-1, 0)
     in_window: dict[str, int] = {}  # the terms matched from hits[i] on, within the window: how often
     last = 0
