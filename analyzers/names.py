@@ -13,10 +13,12 @@ Short keys collide, which is why searchlib only uses them as a weak, extra signa
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from operator import itemgetter
 
 from analyzers import arabic, dictionaries, russian
 from analyzers.chain import WORD_CACHE_SIZE, Chain, resized_with_the_word_cache
@@ -171,9 +173,22 @@ def _resize(entries: int) -> None:
 resized_with_the_word_cache(_resize)
 
 
+_UNCASED = re.compile("[\u0600-\u06ff\u0900-\u097f]")  # Arabic and Devanagari: no capitals
+
+
 def _uncased(letter: str) -> bool:
     """Arabic and Devanagari have no capitals: any word of theirs may be a name."""
-    return "\u0600" <= letter <= "\u06ff" or "\u0900" <= letter <= "\u097f"
+    return _UNCASED.match(letter) is not None
+
+
+def name_candidates(words: list[str]) -> list[str]:
+    """The words (non-empty) that :func:`word_keys` may give keys as names (not
+    ``every_word``): those that start with a capital or an uncased letter. A snippet asks it
+    of every word of a body; without uncased letters, they are picked in C."""
+    firsts = "".join(map(itemgetter(0), words))
+    if _UNCASED.search(firsts) is None:
+        return list(itertools.compress(words, map(str.isupper, firsts)))
+    return [word for word, first in zip(words, firsts, strict=True) if first.isupper() or _uncased(first)]
 
 
 def _base_forms(word: str, key_lang: str, language: Chain, arabic_stop: frozenset[str]) -> list[str]:

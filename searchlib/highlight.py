@@ -114,8 +114,9 @@ def _matching(words: Iterable[str], key: str, terms: Set[str], name_keys: Set[st
         looked_up = analyzers.chain(key).terms(words)
         found = {word: term for word, term in zip(words, looked_up, strict=True) if term in terms}
     if name_keys:
-        keys_of = map(analyzers.names.word_keys, words, itertools.repeat(key))
-        for word, keys in zip(words, keys_of, strict=True):
+        candidates = analyzers.names.name_candidates(words)
+        keys_of = map(analyzers.names.word_keys, candidates, itertools.repeat(key))
+        for word, keys in zip(candidates, keys_of, strict=True):
             if word not in found and not name_keys.isdisjoint(keys):
                 found[word] = NAME_MATCH
     return found

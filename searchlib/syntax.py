@@ -353,7 +353,7 @@ def parse(text: str, fields: Mapping[str, str] = BUILTIN_KINDS) -> Node | None:
     (text, keyword, numeric, date, boolean, lang); any other ``name:value`` is searched
     as words.
     """
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    cleaned = text if text.isprintable() else "".join(ch if ch.isprintable() else " " for ch in text)
     raws = cleaned.split()  # what the lexer's words are when no syntax is in them
     if _plain(cleaned, raws):
         should = list(dict.fromkeys(_bare(raw, None) for raw in raws))

@@ -47,3 +47,25 @@ def test_transliteration_and_skeleton() -> None:
     assert skeleton("kazakhstan") == skeleton(transliterate("كازاخستان")) == "kzkstn"
     assert skeleton("vietnam") == skeleton(transliterate("فيتنام")) == "ftnm"
     assert skeleton("") == ""
+
+
+def test_name_candidates_keep_every_word_that_has_keys() -> None:
+    """Snippets look for name keys only among ``name_candidates``: over the seeds' words in
+    their own and other languages' chains (Cyrillic, Arabic, Latin, with digits and odd
+    capitals mixed in), every word with keys is a candidate, and lowercase Latin and
+    Cyrillic words are not."""
+    from pathlib import Path
+
+    from analyzers.names import name_candidates, word_keys
+    from analyzers.tokenizer import words
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    found = [word for path in sorted(seeds.iterdir()) for word, *_ in words(path.read_text(encoding="utf-8"))]
+    found += ["ǅemal", "Ⓐbc", "١٢٣", "नमस्ते", "ΑΘΗΝΑ", "élan", "Élan", "9Laos", "laos", "лаос"]
+    for lang in ("ru", "ar", "no", "en", "hi", "el"):
+        for chunk in (found[i : i + 50] for i in range(0, len(found), 50)):
+            candidates = set(name_candidates(chunk))
+            assert {word for word in chunk if word_keys(word, lang)} <= candidates, lang
+    mixed = ["Laos", "laos", "лаос", "Лаос", "لاوس"]
+    assert name_candidates(mixed) == ["Laos", "Лаос", "لاوس"]
+    assert name_candidates(["Laos", "laos", "Лаос"]) == ["Laos", "Лаос"]

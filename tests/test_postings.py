@@ -213,3 +213,21 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
         reader.close()
         assert len(list((tmp_path / "index").glob("*.sla"))) == len(list((tmp_path / "index").glob("*.seg")))
     index.close()
+
+
+def test_positions_decode_as_whooshs_decoder_reads_them() -> None:
+    """The strict reader of Whoosh's position encoding, with its shortcut for lists whose
+    deltas are all under 256, gives Whoosh's positions for random lists of every shape."""
+    import random
+
+    from whoosh.formats import Positions
+
+    from searchlib import arrays
+
+    encoder, rng = Positions(), random.Random(7)
+    for _ in range(3000):
+        count = rng.choice([1, 2, 3, 8, 200])
+        spread = rng.choice([40, 300, 70_000, 3_000_000])
+        positions = sorted({rng.randrange(spread) for _ in range(count)})
+        value = encoder.encode(positions)
+        assert list(arrays.decode_positions(value)) == encoder.decode_positions(value) == positions
