@@ -179,6 +179,8 @@ def test_query_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
         "2",
         "--systems",
         "searchlib,searchlib + snippets,SQLite FTS5",
+        "--repeats",
+        "2",
         "--out",
         str(out_file),
     )  # fmt: skip
@@ -186,4 +188,7 @@ def test_query_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
     results = json.loads(out_file.read_text())["results"]["1x"]
     assert set(results) == {"searchlib", "searchlib + snippets", "SQLite FTS5"}
     assert results["searchlib"]["queries"] == 6 and results["searchlib"]["all"]["p50"] > 0
+    runs = results["searchlib"]["runs"]  # each figure is the median of the two runs
+    assert len(runs) == 2 and results["searchlib"]["all"]["p50"] == sum(run["p50"] for run in runs) / 2
+    assert "snippets:" in out.stdout and "snippet_share_p50" in results["searchlib + snippets"]
     assert set(results["SQLite FTS5"]["per_lang"]) == {"en", "ru", "de"}
