@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from functools import lru_cache
 from operator import itemgetter
 
@@ -25,7 +25,7 @@ from analyzers.chain import WORD_CACHE_SIZE, Chain, resized_with_the_word_cache
 from analyzers.registry import canonical, chain
 from analyzers.stopwords import stopwords
 from analyzers.token import Token
-from analyzers.tokenizer import words
+from analyzers.tokenizer import has_unspaced, word_end, words
 
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
@@ -179,6 +179,33 @@ _UNCASED = re.compile("[\u0600-\u06ff\u0900-\u097f]")  # Arabic and Devanagari: 
 def _uncased(letter: str) -> bool:
     """Arabic and Devanagari have no capitals: any word of theirs may be a name."""
     return _UNCASED.match(letter) is not None
+
+
+def names_at(text: str, starts: Sequence[int], key_lang: str, wanted: Set[str]) -> list[int] | None:
+    """The positions, among the words of ``text`` that start at ``starts`` (an index keeps
+    them), of those whose name keys meet ``wanted``. Only the words that may be names
+    (capitalized) are read, each from its start. None where a word starts with an uncased
+    letter (any Arabic or Devanagari word may be a name: reading them all at once is
+    cheaper) or a start is no word's."""
+    if not starts:
+        return []
+    if starts[-1] >= len(text):
+        return None
+    firsts = "".join(itemgetter(*starts)(text))  # one letter a word (two or more starts)
+    if len(starts) == 1:
+        firsts = text[starts[0]]
+    if _UNCASED.search(firsts) is not None:
+        return None
+    spaced = not has_unspaced(text)
+    found = []
+    for position in itertools.compress(range(len(starts)), map(str.isupper, firsts)):
+        start = starts[position]
+        end = word_end(text, start, spaced)
+        if end is None:
+            return None
+        if not wanted.isdisjoint(word_keys(text[start:end], key_lang)):
+            found.append(position)
+    return found
 
 
 def name_candidates(words: list[str]) -> list[str]:

@@ -38,10 +38,17 @@ def snippet(
     every word became a token with offsets.
     """
     text = text[:MAX_ANALYZED_CHARS]
+    key_lang = analyzers.canonical(lang)
+    if word_starts is not None and name_keys and not terms:  # a body found through its names
+        starts = word_starts.tolist() if hasattr(word_starts, "tolist") else list(word_starts)
+        named = analyzers.names.names_at(text, starts, key_lang, name_keys)
+        if named is not None:
+            passage = snippet_at(text, dict.fromkeys(named, NAME_MATCH), starts, window)
+            if passage is not None:
+                return passage
     units, bigrams = _units(text)
     if not units:
         return html.escape(text[:200])
-    key_lang = analyzers.canonical(lang)
     if bigrams is None:
         found = _matching(set(units), key_lang, terms, name_keys)
         matches = {position: found[unit] for position, unit in enumerate(units) if unit in found}
