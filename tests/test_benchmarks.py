@@ -95,7 +95,8 @@ def test_load_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> No
     assert out.returncode == 0, out.stderr
     figures = json.loads(out_file.read_text())
     assert figures["queries"] > 0 and figures["commits"] > 0
-    assert figures["errors"] == 0 and figures["writer_errors"] == 0
+    assert figures["errors"] == 0, figures["error_examples"]  # what a reader's search raised
+    assert figures["writer_errors"] == 0, figures
 
 
 def test_analyzer_quality_benchmark_on_tiny_treebanks(tmp_path: Path) -> None:
