@@ -189,11 +189,10 @@ def names_at(text: str, starts: Sequence[int], key_lang: str, wanted: Set[str]) 
     cheaper) or a start is no word's."""
     if not starts:
         return []
-    if starts[-1] >= len(text):
+    if max(starts) >= len(text):  # starts that do not fit the text (a damaged or crafted file)
         return None
-    firsts = "".join(itemgetter(*starts)(text))  # one letter a word (two or more starts)
-    if len(starts) == 1:
-        firsts = text[starts[0]]
+    # one letter a word (itemgetter of a single index gives the letter itself, not a tuple)
+    firsts = text[starts[0]] if len(starts) == 1 else "".join(itemgetter(*starts)(text))
     if _UNCASED.search(firsts) is not None:
         return None
     spaced = not has_unspaced(text)

@@ -134,14 +134,14 @@ def summary(rows: list[tuple[str, float]], figures: dict) -> dict:
 
 def median_of(runs: list[dict]) -> dict:
     """Each figure of a system's runs, the median over them (the runs themselves kept)."""
-    middle = statistics.median
+    median = statistics.median
     return {
-        "all": {key: middle([run["all"][key] for run in runs]) for key in runs[0]["all"]},
+        "all": {key: median([run["all"][key] for run in runs]) for key in runs[0]["all"]},
         "per_lang": {
-            lang: {key: middle([run["per_lang"][lang][key] for run in runs]) for key in figures}
+            lang: {key: median([run["per_lang"][lang][key] for run in runs]) for key in figures}
             for lang, figures in runs[0]["per_lang"].items()
         },
-        "build_s": middle([run["build_s"] for run in runs]),
+        "build_s": median([run["build_s"] for run in runs]),
         "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
         "queries": runs[0]["queries"],
         "runs": [run["all"] for run in runs] if len(runs) > 1 else [],

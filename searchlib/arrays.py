@@ -349,12 +349,19 @@ _SKIPPED = frozenset(b"(ea")  # MARK, APPENDS, APPEND
 _ALL_INT1 = bytes([_INT1]) * 65536  # the opcodes of a list of small deltas (sliced to its length)
 
 
-@lru_cache(maxsize=1 << 16)
+CACHED_VALUE_BYTES = 64  # a few positions' encoding: the cache holds at most 65,536 of them
+
+
 def decode_positions(value: bytes) -> tuple[int, ...]:
     """The positions a posting's value holds, read as :meth:`whoosh.formats.Positions.
     decode_positions` reads them, 3x faster: the opcodes Whoosh writes are read here and
     anything else goes to Whoosh's decoder (whose unpickler refuses code, :mod:`safepickle`).
-    Cached: most terms occur once or twice in a body, so a few encodings are most of them."""
+    Short values are cached: most terms occur once or twice in a body, so a few encodings
+    are most of them (a long one, a frequent word of a huge document, is not kept)."""
+    return _decode_cached(value) if len(value) <= CACHED_VALUE_BYTES else _decode(value)
+
+
+def _decode(value: bytes) -> tuple[int, ...]:
     if not value.startswith(_LIST_START, 4):
         return tuple(_POSITIONS.decode_positions(value))
     body = value[4 + len(_LIST_START) :]
@@ -387,6 +394,9 @@ def decode_positions(value: bytes) -> tuple[int, ...]:
     if at > end:  # an operand cut short
         return tuple(_POSITIONS.decode_positions(value))
     return tuple(itertools.accumulate(deltas))
+
+
+_decode_cached = lru_cache(maxsize=1 << 16)(_decode)
 
 
 def load(fd: int, doc_count: int) -> SegmentArrays | None:

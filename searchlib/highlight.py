@@ -40,7 +40,7 @@ def snippet(
     text = text[:MAX_ANALYZED_CHARS]
     key_lang = analyzers.canonical(lang)
     if word_starts is not None and name_keys and not terms:  # a body found through its names
-        starts = word_starts.tolist() if hasattr(word_starts, "tolist") else list(word_starts)
+        starts = _ints(word_starts)
         named = analyzers.names.names_at(text, starts, key_lang, name_keys)
         if named is not None:
             passage = snippet_at(text, dict.fromkeys(named, NAME_MATCH), starts, window)
@@ -86,8 +86,7 @@ def snippet_at(
         return None
     hits = sorted(matched)
     first = _best_window_start([matched[position] for position in hits], hits, window)
-    starts = word_starts[first : first + window + 1]  # and the next word's, where the passage ends
-    starts = starts.tolist() if hasattr(starts, "tolist") else list(starts)  # numpy's ints are slow
+    starts = _ints(word_starts[first : first + window + 1])  # and the next word's: the passage's end
     after = starts.pop() if len(starts) > window else len(text)
     if not starts:
         return None
@@ -99,6 +98,11 @@ def snippet_at(
         return None
     marked = _merged_spans((starts[position - first], ends[position]) for position in shown)
     return _rendered(text, starts[0], ends[last], marked)
+
+
+def _ints(numbers: Sequence[int]) -> list[int]:
+    """``numbers`` (a numpy array of the index's, or a sequence) as a list: numpy's ints are slow."""
+    return numbers.tolist() if hasattr(numbers, "tolist") else list(numbers)
 
 
 def _passage(

@@ -758,6 +758,7 @@ class _MarkedTerms:
                 return passage
         key = analyzers.canonical(stored["lang"])
         names = frozenset() if key in self._read_keys else self._name_keys
+        starts = starts if matched is None else None  # matched positions gave none: starts do not fit
         return highlighting.snippet(
             text, stored["lang"], self._terms.get(key, set()), names, word_starts=starts
         )

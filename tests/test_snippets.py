@@ -68,3 +68,17 @@ def test_a_passage_is_read_from_word_starts_only_where_they_fit_the_text() -> No
     assert highlight.snippet_at(text, matched, [start - 1 for start in starts[1:]]) is None  # spaces
     assert highlight.snippet_at(text, matched, [start + len(text) for start in starts]) is None
     assert highlight.snippet_at(text, matched, []) is None
+
+
+def test_crafted_word_starts_never_raise() -> None:
+    """Word starts come from an index file, which may be crafted: one past the text among
+    good ones, or out of order, still give a snippet with the name marked (from the starts
+    or, where they do not fit, from the analysis), never an error."""
+    from analyzers.names import names_at
+    from searchlib import highlight
+
+    text = "Laos and Vietnam signed. Laos agreed."
+    for starts in ([0, 10**6, 9], [0, 9, 5], [25, 0], [len(text)]):
+        assert "<em>Laos</em>" in highlight.snippet(text, "en", set(), {"ls"}, word_starts=starts)
+        highlight.snippet_at(text, {0: "lao"}, starts)  # a passage or None
+    assert names_at(text, [0, 10**6, 9], "en", {"ls"}) is None
