@@ -193,3 +193,18 @@ def test_query_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
     assert len(runs) == 2 and results["searchlib"]["all"]["p50"] == sum(run["p50"] for run in runs) / 2
     assert "snippets:" in out.stdout and "snippet_share_p50" in results["searchlib + snippets"]
     assert set(results["SQLite FTS5"]["per_lang"]) == {"en", "ru", "de"}
+
+
+def test_query_phases_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
+    """Each phase it times is still where a search spends it: renamed, its time would read 0."""
+    out_file = tmp_path / "phases.json"
+    out = run_module(
+        "benchmarks.query_phases", "--data", str(tiny_xquad), "--per-lang", "2", "--highlight",
+        "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    phases = json.loads(out_file.read_text())["phases"]
+    for label in ("whole search", "parse", "evaluation (scoring)", "ordering", "snippets: passages"):
+        assert all(ms > 0 for ms in phases[label].values()), (label, phases[label])
+    whole = phases["whole search"]
+    assert all(phases["parse"][mode] < whole[mode] for mode in whole)

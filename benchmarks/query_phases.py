@@ -1,0 +1,112 @@
+"""Where a searchlib query's time goes, phase by phase, on first sight and asked again.
+
+bench_query asks each held-out question once, so its figures include what a search does the
+first time it meets a word or a document: analyzing the word, reading the term's postings
+from the segments' arrays, unpickling the hit's stored fields. Asked again, those are kept
+(per word, per commit). This runs the same questions on one index in one process, twice:
+first on a fresh open with the word caches emptied, then again, and prints each phase's
+median per query both ways. Phases nest (stored fields are read within ordering, a query's
+readings within the names' yardstick or within evaluation), so they do not add up.
+
+    python -m benchmarks.query_phases [--scale 1] [--per-lang 100] [--highlight]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import analyzers
+import searchlib
+from benchmarks.bench_index import stream
+from benchmarks.bench_query import WARM_UP, questions
+from benchmarks.common import SHARED_DATA, read_jsonl, write_results
+from benchmarks.quality import documents
+from searchlib import index as index_module
+from searchlib import matching, ordering, query
+
+PHASES = (  # (owner, attribute, label)
+    (query, "parse", "parse"),
+    (query, "language_weights", "language identification"),
+    (query, "read", "reading the words (analysis, name keys)"),
+    (matching, "evaluate", "evaluation (scoring)"),
+    (matching.Documents, "postings", "postings read (within scoring)"),
+    (ordering, "ordered", "ordering"),
+    (matching.Documents, "stored_fields", "stored fields (within ordering)"),
+    (index_module._MarkedTerms, "read_positions", "snippets: positions"),
+    (index_module._MarkedTerms, "snippet", "snippets: passages"),
+)
+TOTAL = "whole search"
+
+
+def timed(spent: dict[str, float]) -> None:
+    """Wrap each phase to add its seconds to ``spent`` (this process only)."""
+
+    def wrapped(function: Callable, label: str) -> Callable:
+        def timing(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - began
+
+        return timing
+
+    for owner, name, label in PHASES:
+        setattr(owner, name, wrapped(getattr(owner, name), label))
+
+
+def ask(path: Path, texts: list[str], warm_up: list[str], highlight: bool, spent: dict[str, float]) -> dict:
+    """Each of ``texts`` once on ``path`` opened afresh: per phase, the seconds of each question."""
+    index = searchlib.Index.open(path)
+    for text in warm_up:
+        index.search(text, highlight=highlight)
+    per_query: dict[str, list[float]] = defaultdict(list)
+    for text in texts:
+        spent.clear()
+        began = time.perf_counter()
+        index.search(text, highlight=highlight)
+        spent[TOTAL] = time.perf_counter() - began
+        for label in [TOTAL, *(label for _, _, label in PHASES)]:
+            per_query[label].append(spent.get(label, 0.0))
+    return per_query
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--per-lang", type=int, default=100)
+    parser.add_argument("--highlight", action="store_true", help="with snippets")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    path = Path(tempfile.mkdtemp(prefix="query-phases-")) / "index"
+    with searchlib.Index.create(path) as index:
+        index.add(stream(documents(read_jsonl(args.data / "corpus.jsonl")), args.scale), jobs=2)
+    texts = [q["text"] for q in questions(args.data, args.per_lang)]
+    warm_up = [q["text"] for q in questions(args.data, 2, split="tune")[:WARM_UP]]
+    spent: dict[str, float] = defaultdict(float)
+    timed(spent)
+    analyzers.clear_word_caches()
+    first = ask(path, texts, warm_up, args.highlight, spent)
+    again = ask(path, texts, [], args.highlight, spent)  # a fresh open, but the words are known
+    again_too = ask(path, texts, texts, args.highlight, spent)  # and every term and document read
+    figures: dict[str, dict[str, float]] = {}
+    print(f"{len(texts)} questions, {args.scale}x, {'with' if args.highlight else 'without'} snippets")
+    print(f"{'median per query, ms':<44}{'first sight':>12}{'words known':>12}{'all known':>12}")
+    for label in first:
+        row = [statistics.median(times) * 1000 for times in (first[label], again[label], again_too[label])]
+        figures[label] = dict(zip(("first_sight_ms", "words_known_ms", "all_known_ms"), row, strict=True))
+        print(f"{label:<44}" + "".join(f"{ms:>12.3f}" for ms in row))
+    run = {"scale": args.scale, "highlight": args.highlight, "questions": len(texts), "phases": figures}
+    write_results("query_phases", run, args.out)
+
+
+if __name__ == "__main__":
+    main()
