@@ -3,10 +3,11 @@
 bench_query asks each held-out question once, so its figures include what a search does the
 first time it meets a word or a document: analyzing the word, reading the term's postings
 from the segments' arrays, unpickling the hit's stored fields. Asked again, those are kept
-(per word, per commit). This runs the same questions on one index in one process, twice:
-first on a fresh open with the word caches emptied, then again, and prints each phase's
-median per query both ways. Phases nest (stored fields are read within ordering, a query's
-readings within the names' yardstick or within evaluation), so they do not add up.
+(per word, per commit). This asks the same questions of one index in one process three
+times: on a fresh open with the word caches emptied (first sight), on a fresh open with the
+words known, and with every term and hit read before; it prints each phase's median per
+query each way. Phases nest (stored fields are read within ordering, a query's readings
+within the names' yardstick or within evaluation), so they do not add up.
 
     python -m benchmarks.query_phases [--scale 1] [--per-lang 100] [--highlight]
 """
@@ -86,7 +87,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    path = Path(tempfile.mkdtemp(prefix="query-phases-")) / "index"
+    with tempfile.TemporaryDirectory(prefix="query-phases-") as folder:
+        figures = phases(Path(folder) / "index", args)
+    run = {"scale": args.scale, "highlight": args.highlight, "phases": figures}
+    write_results("query_phases", run, args.out)
+
+
+def phases(path: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Build the index at ``path``, ask the questions three ways, print and return the medians."""
     with searchlib.Index.create(path) as index:
         index.add(stream(documents(read_jsonl(args.data / "corpus.jsonl")), args.scale), jobs=2)
     texts = [q["text"] for q in questions(args.data, args.per_lang)]
@@ -104,8 +112,7 @@ def main() -> None:
         row = [statistics.median(times) * 1000 for times in (first[label], again[label], again_too[label])]
         figures[label] = dict(zip(("first_sight_ms", "words_known_ms", "all_known_ms"), row, strict=True))
         print(f"{label:<44}" + "".join(f"{ms:>12.3f}" for ms in row))
-    run = {"scale": args.scale, "highlight": args.highlight, "questions": len(texts), "phases": figures}
-    write_results("query_phases", run, args.out)
+    return figures
 
 
 if __name__ == "__main__":
