@@ -9,7 +9,7 @@ words known, and with every term and hit read before; it prints each phase's med
 query each way. Phases nest (stored fields are read within ordering, a query's readings
 within the names' yardstick or within evaluation), so they do not add up.
 
-    python -m benchmarks.query_phases [--scale 1] [--per-lang 100] [--highlight]
+    python -m benchmarks.query_phases [--scale 1] [--per-lang 100] [--highlight] [--langs th,vi]
 """
 
 from __future__ import annotations
@@ -83,13 +83,14 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--per-lang", type=int, default=100)
     parser.add_argument("--highlight", action="store_true", help="with snippets")
+    parser.add_argument("--langs", default=None, help="only the questions in these languages (th,vi)")
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="query-phases-") as folder:
         figures = phases(Path(folder) / "index", args)
-    run = {"scale": args.scale, "highlight": args.highlight, "phases": figures}
+    run = {"scale": args.scale, "highlight": args.highlight, "langs": args.langs, "phases": figures}
     write_results("query_phases", run, args.out)
 
 
@@ -97,7 +98,8 @@ def phases(path: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """Build the index at ``path``, ask the questions three ways, print and return the medians."""
     with searchlib.Index.create(path) as index:
         index.add(stream(documents(read_jsonl(args.data / "corpus.jsonl")), args.scale), jobs=2)
-    texts = [q["text"] for q in questions(args.data, args.per_lang)]
+    langs = args.langs.split(",") if args.langs else None
+    texts = [q["text"] for q in questions(args.data, args.per_lang) if langs is None or q["lang"] in langs]
     warm_up = [q["text"] for q in questions(args.data, 2, split="tune")[:WARM_UP]]
     spent: dict[str, float] = defaultdict(float)
     timed(spent)
