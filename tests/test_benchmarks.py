@@ -192,6 +192,7 @@ def test_query_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
     runs = results["searchlib"]["runs"]  # each figure is the median of the two runs
     assert len(runs) == 2 and results["searchlib"]["all"]["p50"] == sum(run["p50"] for run in runs) / 2
     assert "snippets:" in out.stdout and "snippet_share_p50" in results["searchlib + snippets"]
+    assert 0 < results["searchlib + snippets"]["snippet_share_in_process"] < 1  # snippets were timed
     assert set(results["SQLite FTS5"]["per_lang"]) == {"en", "ru", "de"}
 
 
