@@ -31,7 +31,9 @@ import mmap
 import os
 import tempfile
 from array import array
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import IO, Any
 
@@ -50,6 +52,8 @@ SEPARATOR = "\x00"
 FLUSH_POSTINGS = 65_536  # postings held before they go to the temporary files
 _SPILLED = ("terms", "starts", "ids", "weights", "values", "value_starts", "word_starts", "word_index")
 MAX_HEADER_BYTES = 1 << 24
+MAX_WORD_TERMS = 1 << 18  # distinct body terms a segment's writer numbers for word_terms
+NO_TERM, NOT_KEPT = -1, -2  # word_terms: a word that is no term (a stopword); a body not numbered
 
 
 def file_name(segment: Any) -> str:
@@ -80,9 +84,17 @@ class ArraysWriter:
     terms, document numbers and weights to temporary files, so that memory does not grow
     with the segment; :meth:`write` then assembles the file."""
 
-    def __init__(self, fields: Iterable[str], positioned: Iterable[str] = ()) -> None:
+    def __init__(
+        self, fields: Iterable[str], positioned: Iterable[str] = (), max_word_terms: int | None = None
+    ) -> None:
+        """``max_word_terms``: number each body word by its term (``word_terms``), for that
+        many distinct terms at most (None: keep no word terms, as :func:`derive` does)."""
         self._fields = set(fields)
         self._positioned = set(positioned) & self._fields
+        self._max_word_terms = max_word_terms
+        self._numbers: dict[str, dict[str, int]] = {}  # positioned field: term → its number here
+        self._numbered = 0
+        self._slots = array("i")  # term number → its slot in the file, once its postings come
         self._files: dict[str, IO[bytes]] = {}
         self._reset()
         self._ranges: dict[str, list[int]] = {}  # field: [first term, last, first byte, last]
@@ -102,25 +114,60 @@ class ArraysWriter:
             "value_starts": array("q"),
             "word_starts": array("I"),
             "word_index": array("q"),
+            "word_numbers": array("i"),
         }
 
-    def document(self, docnum: int, word_starts: Sequence[int]) -> None:
-        """Where each word of document ``docnum``'s body starts (:func:`body_word_starts`);
-        documents come in order, from 0."""
+    def document(
+        self,
+        docnum: int,
+        word_starts: Sequence[int],
+        field: str | None = None,
+        terms: Mapping[str, Sequence[int]] | None = None,
+    ) -> None:
+        """Where each word of document ``docnum``'s body starts (:func:`body_word_starts`),
+        and ``terms``, its body's terms in ``field`` with their positions, to number each
+        word by its term; documents come in order, from 0."""
         if docnum != self._documents:
             raise ValueError(f"document {docnum} given after {self._documents - 1}")
         self._pending["word_index"].append(self._word_starts)
         self._pending["word_starts"].extend(word_starts)
+        if self._max_word_terms is not None:
+            self._pending["word_numbers"].extend(self._word_numbers(len(word_starts), field, terms))
         self._word_starts += len(word_starts)
         self._documents += 1
         if len(self._pending["word_starts"]) >= FLUSH_POSTINGS:
             self._flush()
+
+    def _word_numbers(
+        self, count: int, field: str | None, terms: Mapping[str, Sequence[int]] | None
+    ) -> array[int]:
+        """Each of ``count`` words' term number (NO_TERM for a stopword); all NOT_KEPT if
+        a term cannot be numbered (past ``max_word_terms``) or a position lies past the words."""
+        numbers = array("i", [NO_TERM]) * count
+        if not count:
+            return numbers
+        if field is None or terms is None or isinstance(terms, Counter):
+            return array("i", [NOT_KEPT]) * count
+        known = self._numbers.setdefault(field, {})
+        for term, positions in terms.items():
+            number = known.get(term)
+            if number is None:
+                if self._numbered >= (self._max_word_terms or 0):
+                    return array("i", [NOT_KEPT]) * count
+                number = known[term] = self._numbered
+                self._numbered += 1
+            for position in positions:
+                if position >= count:
+                    return array("i", [NOT_KEPT]) * count
+                numbers[position] = number
+        return numbers
 
     def wants(self, field: str) -> bool:
         return field in self._fields
 
     def term(self, field: str, term: str | bytes) -> None:
         """Start ``term``'s postings (terms come in order, a field's together)."""
+        text = term if isinstance(term, str) else term.decode("utf-8", "surrogateescape")
         if isinstance(term, str):
             term = term.encode("utf-8", "surrogateescape")
         found = self._ranges.get(field)
@@ -134,6 +181,13 @@ class ArraysWriter:
         found[1], found[3] = self.terms, self._bytes
         self._pending["starts"].append(self.count)
         self._field = field
+        numbers = self._numbers.get(field)
+        if numbers:
+            if not self._slots:
+                self._slots = array("i", [NO_TERM]) * self._numbered
+            number = numbers.pop(text, None)
+            if number is not None:
+                self._slots[number] = self.terms - 1
         if field in self._positioned and field not in self._valued:
             self._valued[field] = [self.count, self._values]
 
@@ -155,7 +209,7 @@ class ArraysWriter:
             self._flush()
 
     def _flush(self) -> None:
-        for name in _SPILLED:
+        for name in (*_SPILLED, "word_numbers") if self._max_word_terms is not None else _SPILLED:
             pending = self._pending[name]
             if isinstance(pending, array):
                 pending.tofile(self._file(name))
@@ -183,6 +237,8 @@ class ArraysWriter:
             for field, (_, _, first_byte, last_byte) in self._ranges.items()
         ]
         parts += [(name, self._file(name)) for name in _SPILLED[1:]]
+        if self._max_word_terms is not None:
+            parts.append(("word_terms", self._word_terms()))
         fields = {field: {"terms": [first, last]} for field, (first, last, _, _) in self._ranges.items()}
         for field, (first_posting, first_value) in self._valued.items():
             fields[field]["values"] = [first_posting, first_value]
@@ -190,6 +246,17 @@ class ArraysWriter:
             _write(out, {"docs": doc_count, "fields": fields}, parts)
         finally:
             self.close()
+
+    def _word_terms(self) -> IO[bytes]:
+        """The words' term numbers turned into the terms' slots in the file, a piece at a time."""
+        numbers, slots = self._file("word_numbers"), np.frombuffer(self._slots, dtype=np.int32)
+        out = self._file("word_terms")
+        numbers.flush()
+        numbers.seek(0)
+        while chunk := numbers.read(4 * FLUSH_POSTINGS):
+            read = np.frombuffer(chunk, dtype=np.int32)
+            np.where(read >= 0, slots[np.maximum(read, 0)] if len(slots) else NO_TERM, read).tofile(out)
+        return out
 
     def close(self) -> None:
         for file in self._files.values():
@@ -243,6 +310,7 @@ class SegmentArrays:
         kept = "word_index" in self._parts
         self.word_index = self._array("word_index", np.int64) if kept else None
         self.word_starts = self._array("word_starts", np.uint32) if kept else None
+        self.word_terms = self._array("word_terms", np.int32) if "word_terms" in self._parts else None
         self._lookups: dict[str, dict[str, int] | None] = {}
 
     def _array(self, name: str, dtype: Any) -> np.ndarray:
@@ -308,6 +376,11 @@ class SegmentArrays:
         held = [(text, slot) for text in texts if (slot := lookup.get(text)) is not None]
         if not held or not docnums or not len(self.ids):
             return found
+        if self.word_terms is not None:
+            left = self._matched_words(dict(map(reversed, held)), docnums, found)
+            if not left:
+                return found
+            docnums = left
         wanted = np.asarray(docnums, dtype=self.ids.dtype)
         slots = np.array([slot for _, slot in held])
         firsts, lasts = self.starts[slots], self.starts[slots + 1]
@@ -332,6 +405,35 @@ class SegmentArrays:
         except Exception:  # values damaged past the bounds load() checks: Whoosh's decoder fails
             return None
         return found
+
+    def _matched_words(
+        self, text_of: dict[int, str], docnums: Sequence[int], found: dict[int, dict[int, str]]
+    ) -> list[int]:
+        """Fill ``found`` from the words' term slots (``word_terms``) of ``docnums``: where a
+        slot of ``text_of`` is, that term. Returns the documents whose words were not numbered
+        (their positions are read from the postings). One pass for the page, where reading
+        each term's postings searched them and decoded a value per matched document."""
+        wanted = np.asarray(docnums, dtype=np.int64)
+        begins, ends = self.word_index[wanted].tolist(), self.word_index[wanted + 1].tolist()
+        slots = np.concatenate([self.word_terms[begin:end] for begin, end in zip(begins, ends, strict=True)])
+        keys = np.fromiter(text_of, dtype=slots.dtype, count=len(text_of))
+        keys.sort()
+        at = np.searchsorted(keys, slots)
+        at[at == len(keys)] = 0
+        hits = np.flatnonzero(keys[at] == slots)
+        hit_list, slot_list = hits.tolist(), slots[hits].tolist()
+        unread = []  # no words kept (a body too long for them), or not numbered: read from postings
+        unnumbered = bool((slots == NOT_KEPT).any())  # a writer numbers all of a body's words or none
+        first = cut = 0
+        for docnum, begin, end in zip(docnums, begins, ends, strict=True):
+            last = first + end - begin
+            if end == begin or (unnumbered and slots[first] == NOT_KEPT):
+                unread.append(docnum)
+            done = bisect_left(hit_list, last, cut)
+            hit_slots = zip(hit_list[cut:done], slot_list[cut:done], strict=True)
+            found[docnum].update({hit - first: text_of[slot] for hit, slot in hit_slots})
+            first, cut = last, done
+        return unread
 
     def count(self, field: str, text: str) -> int:
         """How many postings the term has here (deleted documents' too)."""
@@ -434,7 +536,8 @@ def _valid_header(header: Any, size: int, doc_count: int) -> bool:
     parts, fields = header.get("parts"), header.get("fields")
     if not isinstance(parts, dict) or not isinstance(fields, dict):
         return False
-    optional = [name for name in ("values", "value_starts", "word_starts", "word_index") if name in parts]
+    kept = ("values", "value_starts", "word_starts", "word_index", "word_terms")
+    optional = [name for name in kept if name in parts]
     for name in ("starts", "ids", "weights", *optional, *(f"terms:{field}" for field in fields)):
         place = parts.get(name)
         if not (
@@ -472,7 +575,10 @@ def _valid_word_starts(arrays: SegmentArrays, header: dict, doc_count: int) -> b
     part (a file of 0.2.0.dev0)."""
     index, starts = arrays.word_index, arrays.word_starts
     if index is None or starts is None:
-        return index is None and starts is None and "word_starts" not in header["parts"]
+        absent = "word_starts" not in header["parts"] and "word_terms" not in header["parts"]
+        return index is None and starts is None and absent
+    if arrays.word_terms is not None and len(arrays.word_terms) != len(starts):
+        return False
     return (
         len(index) == doc_count + 1
         and index[0] == 0

@@ -126,7 +126,9 @@ class SegmentBuilder:
         analyzers.set_word_cache_size(word_cache_entries(budget))
         self._postings = PostingTable(budget - budget // WORD_CACHE_SHARE, Path(path))
         schema = self._writer.schema
-        self._arrays = arrays.ArraysWriter(arrays.scored_fields(schema), arrays.positioned_fields(schema))
+        self._arrays = arrays.ArraysWriter(
+            arrays.scored_fields(schema), arrays.positioned_fields(schema), arrays.MAX_WORD_TERMS
+        )
         self._count = 0
         self._chunks = 0
         self._declared = declared(self._searcher.schema)
@@ -182,7 +184,9 @@ class SegmentBuilder:
             self._file(values, texts)
             if document.fields:
                 self._file_declared(document.fields)
-            self._arrays.document(self._writer.docnum, arrays.body_word_starts(document.body))
+            body = body_field(analyzers.canonical(values["lang"]))
+            starts = arrays.body_word_starts(document.body)
+            self._arrays.document(self._writer.docnum, starts, body, texts.get(body))
             self._writer.perdocwriter.finish_doc()
             self._writer.docnum += 1
             filed.append(Filed(document.id, self._count, values["lang"], indexed))

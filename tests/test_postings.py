@@ -182,6 +182,8 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
             with whoosh.storage.open_file(arrays.file_name(leaf.segment())) as opened:
                 found = arrays.load(opened.file.fileno(), leaf.doc_count_all())
             assert found is not None
+            # a builder numbers each body word by its term; a merge's arrays read positions instead
+            assert (found.word_terms is not None) == (not merged)
             checked = 0
             for field in scored & set(leaf.indexed_field_names()):
                 for term, _ in leaf.iter_field(field):
@@ -231,3 +233,33 @@ def test_positions_decode_as_whooshs_decoder_reads_them() -> None:
         positions = sorted({rng.randrange(spread) for _ in range(count)})
         value = encoder.encode(positions)
         assert list(arrays.decode_positions(value)) == encoder.decode_positions(value) == positions
+
+
+def test_bodies_whose_words_a_writer_could_not_number_are_read_from_their_postings(tmp_path: Path) -> None:
+    """Past ``max_word_terms`` distinct terms, a body's words are not numbered (NOT_KEPT):
+    its matched positions still come, from the postings' values, as for a numbered body."""
+    from whoosh.formats import Positions
+
+    from searchlib import arrays
+
+    field = body_field("en")
+    bodies = [{"alpha": [0, 2], "beta": [1]}, {"gamma": [0], "alpha": [1]}]  # gamma: a third term
+    writer = arrays.ArraysWriter({field}, {field}, max_word_terms=2)
+    for docnum, terms in enumerate(bodies):
+        words = 1 + max(max(positions) for positions in terms.values())
+        writer.document(docnum, [6 * n for n in range(words)], field, terms)
+    for term in sorted({term for terms in bodies for term in terms}):
+        writer.term(field, term)
+        having = [(docnum, terms[term]) for docnum, terms in enumerate(bodies) if term in terms]
+        writer.postings([(docnum, 1.0, Positions().encode(positions)) for docnum, positions in having])
+    with (tmp_path / "a.sla").open("wb") as out:
+        writer.write(out, len(bodies))
+    with (tmp_path / "a.sla").open("rb") as opened:
+        found = arrays.load(opened.fileno(), len(bodies))
+    assert found is not None
+    assert found.word_terms.tolist() == [0, 1, 0, arrays.NOT_KEPT, arrays.NOT_KEPT]  # alpha, beta, alpha
+    assert found.matched_positions(field, ["alpha", "beta", "gamma"], [0, 1]) == {
+        0: {0: "alpha", 1: "beta", 2: "alpha"},
+        1: {0: "gamma", 1: "alpha"},
+    }
+    assert found.matched_positions(field, ["beta"], [0, 1]) == {0: {1: "beta"}, 1: {}}
