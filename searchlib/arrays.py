@@ -20,7 +20,9 @@ snippets, two optional pairs (absent in files of 0.2.0.dev0): the body fields' p
 values (``values``, Whoosh's encoding of positions, and ``value_starts``, int64, where each
 begins; a positioned field's header says its first posting and first value) and, per
 document, where each word of its body starts (``word_starts``, uint32, and ``word_index``,
-int64, one more than there are documents).
+int64, one more than there are documents). Optional too, in files a builder wrote: beside
+each word's start, the slot of its term (``word_terms``, int32; NO_TERM for a stopword,
+NOT_KEPT throughout a body the builder did not number).
 """
 
 from __future__ import annotations
