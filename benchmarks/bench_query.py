@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from benchmarks.bench_index import stream
-from benchmarks.common import SHARED_DATA, read_jsonl, write_results
+from benchmarks.common import SHARED_DATA, read_jsonl, time_calls, write_results
 from benchmarks.quality import documents, xquad_split
 
 SYSTEMS = (
@@ -96,43 +96,36 @@ def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
         run = lambda q: built.search(q["text"], q["lang"], 10)  # noqa: E731
     for query in warm_up:
         run(query)
-    snippets_s = timed_snippets() if system == "searchlib + snippets" else [0.0]
+    timing_snippets = system == "searchlib + snippets"
+    spent = [0.0]  # seconds in the snippet code during the current question
+    if timing_snippets:
+        timed_snippets(spent)
     rows, snippet_shares = [], []
     for query in asked:
-        snippets_s[0] = 0.0
+        spent[0] = 0.0
         began = time.perf_counter()
         run(query)
         seconds = time.perf_counter() - began
         rows.append((query["lang"], seconds * 1000))
-        snippet_shares.append(snippets_s[0] / seconds)
+        snippet_shares.append(spent[0] / seconds)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     figures = {"build_s": build_s, "peak_rss_mb": peak_mb, "timings": {system: rows}}
-    if system == "searchlib + snippets":
+    if timing_snippets:
         figures["snippet_share_in_process"] = statistics.median(snippet_shares)
     return figures
 
 
-def timed_snippets() -> list[float]:
-    """Time searchlib's snippet code from within: a one-item list that the seconds spent in
-    it add to. The difference of two processes' medians (``snippet_share_p50``) moves with
-    each process's speed by more than the snippets cost; this is each question's own share."""
+def timed_snippets(spent: list[float]) -> None:
+    """Add the seconds searchlib spends in its snippet code to ``spent[0]``. The difference
+    of two processes' medians (``snippet_share_p50``) moves with each process's speed by
+    more than the snippets cost; this is each question's own share."""
     from searchlib.index import _MarkedTerms
 
-    spent = [0.0]
-
-    def timing(function):
-        def timed(*args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[0] += time.perf_counter() - began
-
-        return timed
+    def add(seconds: float) -> None:
+        spent[0] += seconds
 
     for name in ("read_positions", "snippet", "highlights"):
-        setattr(_MarkedTerms, name, timing(getattr(_MarkedTerms, name)))
-    return spent
+        time_calls(_MarkedTerms, name, add)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

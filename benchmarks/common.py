@@ -6,6 +6,7 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,3 +35,18 @@ def write_results(name: str, figures: dict[str, Any], out: Path | None = None) -
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines if line.strip()]
+
+
+def time_calls(owner: Any, name: str, add: Callable[[float], None]) -> None:
+    """Replace ``owner.name`` (a module's function or a class's method, in this process) by
+    one that passes the seconds each call takes to ``add``: a benchmark's view of a phase."""
+    function = getattr(owner, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            add(time.perf_counter() - began)
+
+    setattr(owner, name, timed)

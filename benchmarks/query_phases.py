@@ -19,14 +19,13 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import analyzers
 import searchlib
 from benchmarks.bench_index import stream
 from benchmarks.bench_query import WARM_UP, questions
-from benchmarks.common import SHARED_DATA, read_jsonl, write_results
+from benchmarks.common import SHARED_DATA, read_jsonl, time_calls, write_results
 from benchmarks.quality import documents
 from searchlib import index as index_module
 from searchlib import matching, ordering, query
@@ -46,20 +45,9 @@ TOTAL = "whole search"
 
 
 def timed(spent: dict[str, float]) -> None:
-    """Wrap each phase to add its seconds to ``spent`` (this process only)."""
-
-    def wrapped(function: Callable, label: str) -> Callable:
-        def timing(*args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[label] += time.perf_counter() - began
-
-        return timing
-
+    """Time each phase, adding its seconds to ``spent`` (this process only)."""
     for owner, name, label in PHASES:
-        setattr(owner, name, wrapped(getattr(owner, name), label))
+        time_calls(owner, name, lambda seconds, label=label: spent.__setitem__(label, spent[label] + seconds))
 
 
 def ask(path: Path, texts: list[str], warm_up: list[str], highlight: bool, spent: dict[str, float]) -> dict:

@@ -154,7 +154,7 @@ class ArraysWriter:
         for term, positions in terms.items():
             number = known.get(term)
             if number is None:
-                if self._numbered >= (self._max_word_terms or 0):
+                if self._numbered >= self._max_word_terms:
                     return array("i", [NOT_KEPT]) * count
                 number = known[term] = self._numbered
                 self._numbered += 1
@@ -169,7 +169,14 @@ class ArraysWriter:
 
     def term(self, field: str, term: str | bytes) -> None:
         """Start ``term``'s postings (terms come in order, a field's together)."""
-        text = term if isinstance(term, str) else term.decode("utf-8", "surrogateescape")
+        numbers = self._numbers.get(field)
+        if numbers:  # the term's number becomes its slot: the one it is about to take
+            if not self._slots:
+                self._slots = array("i", [NO_TERM]) * self._numbered
+            text = term if isinstance(term, str) else term.decode("utf-8", "surrogateescape")
+            number = numbers.pop(text, None)
+            if number is not None:
+                self._slots[number] = self.terms
         if isinstance(term, str):
             term = term.encode("utf-8", "surrogateescape")
         found = self._ranges.get(field)
@@ -183,13 +190,6 @@ class ArraysWriter:
         found[1], found[3] = self.terms, self._bytes
         self._pending["starts"].append(self.count)
         self._field = field
-        numbers = self._numbers.get(field)
-        if numbers:
-            if not self._slots:
-                self._slots = array("i", [NO_TERM]) * self._numbered
-            number = numbers.pop(text, None)
-            if number is not None:
-                self._slots[number] = self.terms - 1
         if field in self._positioned and field not in self._valued:
             self._valued[field] = [self.count, self._values]
 
@@ -368,8 +368,9 @@ class SegmentArrays:
         position → term, a later term of ``texts`` winning a shared position. None if the file
         keeps no positions for ``field`` (one of 0.2.0.dev0 keeps none) or they are damaged.
 
-        One search of each term's postings, the rest in one pass over all terms and
-        documents: term by term, this was a third of a page's snippets."""
+        Bodies whose words are numbered (``word_terms``) are read in one pass over their
+        words; the others with one search of each term's postings, then one pass over all
+        terms and documents (term by term, this was a third of a page's snippets)."""
         place = self._fields.get(field, {}).get("values")
         lookup = self._lookup(field)
         if place is None or lookup is None or self.value_starts is None:
