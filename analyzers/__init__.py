@@ -30,7 +30,15 @@ from analyzers.registry import (
     using_versions,
 )
 from analyzers.token import Token
-from analyzers.tokenizer import SHORT_CHARS, pairs, runs, spaced_words, words
+from analyzers.tokenizer import (
+    SHORT_CHARS,
+    pairs,
+    runs,
+    spaced_words,
+    spaced_words_and_starts,
+    word_starts,
+    words,
+)
 
 __all__ = [
     "DESCRIPTIONS",
@@ -43,6 +51,7 @@ __all__ = [
     "clear_word_caches",
     "detect_language",
     "index_terms",
+    "index_terms_and_starts",
     "known_version",
     "languages",
     "set_word_cache_size",
@@ -96,6 +105,19 @@ def index_terms(text: str, lang: str | None) -> tuple[dict[str, Sequence[int]], 
     return positions, names
 
 
+def index_terms_and_starts(
+    text: str, lang: str | None
+) -> tuple[dict[str, Sequence[int]], Counter[str], list[int]]:
+    """:func:`index_terms`, and where each word it numbers starts (:func:`tokenizer.word_starts`):
+    a text without unspaced scripts is cut into words once for both."""
+    found = spaced_words_and_starts(text) if len(text) <= PIECE_CHARS else None
+    if found is None:
+        return *index_terms(text, lang), word_starts(text)
+    spaced, starts = found
+    positions, names, _ = _index_terms(text, lang, spaced)
+    return positions, names, starts
+
+
 def _index_terms_in_pieces(text: str, lang: str | None) -> tuple[dict[str, Sequence[int]], Counter[str]]:
     positions: defaultdict[str, array[int]] = defaultdict(lambda: array("I"))
     names: Counter[str] = Counter()
@@ -120,15 +142,18 @@ def _piece_end(text: str, start: int) -> int:
     return space + 1 if space > start else end
 
 
-def _index_terms(text: str, lang: str | None) -> tuple[dict[str, list[int]], Counter[str], int]:
-    """Each term's positions, the name keys' counts, and how many positions there were."""
+def _index_terms(
+    text: str, lang: str | None, spaced: list[str] | None = None
+) -> tuple[dict[str, list[int]], Counter[str], int]:
+    """Each term's positions, the name keys' counts, and how many positions there were;
+    ``spaced``: the text's :func:`spaced_words`, if found already."""
     key = canonical(lang)
-    words = spaced_words(text)
+    words = spaced if spaced is not None else spaced_words(text)
     if words is None:
         return _index_terms_with_bigrams(runs(text), key)
-    # Text without bigrams, the usual case: the same, with the per-word calls made by map().
+    # Text without bigrams, the usual case: the same, each word's term looked up from C (Chain.terms).
     positions: defaultdict[str, list[int]] = defaultdict(list)
-    for position, value in enumerate(map(chain(key).term, words)):
+    for position, value in enumerate(chain(key).terms(words)):
         if value:
             positions[value].append(position)
     names: Counter[str] = Counter()

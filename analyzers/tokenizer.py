@@ -39,8 +39,10 @@ _WORD = regex.compile(r"[\p{L}\p{N}\p{M}\u200c\u200d]+")  # in text without unsp
 # ``regex`` (a query's word: 0.3 µs, not 3): letters and digits are ASCII's only L, N and M.
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 _ASCII_MATCH_START = type(_ASCII_WORD.match("a")).start
+_ASCII_MATCH_GROUP = type(_ASCII_WORD.match("a")).group
 _MARK = regex.compile(r"\p{M}")
 _MATCH_START = type(_WORD.match("a")).start  # a match's start, called from map() in C
+_MATCH_GROUP = type(_WORD.match("a")).group
 _UNIT = regex.compile(r"(?s).\p{M}*")  # a character with the marks that follow it
 
 
@@ -79,6 +81,19 @@ def spaced_words(text: str) -> list[str] | None:
     if text.isascii():
         return _ASCII_WORD.findall(text)
     return None if has_unspaced(text) else _WORD.findall(text)
+
+
+def spaced_words_and_starts(text: str) -> tuple[list[str], list[int]] | None:
+    """:func:`spaced_words` and :func:`word_starts` of ``text`` from one pass of the
+    pattern (indexing needs both of a body: 40% less than two passes); None if it has an
+    unspaced script."""
+    if text.isascii():
+        matches = list(_ASCII_WORD.finditer(text))
+        return list(map(_ASCII_MATCH_GROUP, matches)), list(map(_ASCII_MATCH_START, matches))
+    if has_unspaced(text):
+        return None
+    matches = list(_WORD.finditer(text))
+    return list(map(_MATCH_GROUP, matches)), list(map(_MATCH_START, matches))
 
 
 def has_unspaced(text: str) -> bool:

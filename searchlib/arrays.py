@@ -67,13 +67,14 @@ def scored_fields(schema: Any) -> set[str]:
     return {name for name, field in schema.items() if field.scorable}
 
 
-def body_word_starts(body: str) -> Sequence[int]:
+def body_word_starts(body: str, found: Sequence[int] | None = None) -> Sequence[int]:
     """Where each word of ``body`` starts, counted as indexing counts positions (bigrams of
     unspaced scripts too): a snippet's passage is then found without reading the words
-    before it. None (an empty sequence) for a body longer than a snippet reads."""
+    before it. None (an empty sequence) for a body longer than a snippet reads.
+    ``found``: the starts, if analysis found them already."""
     if len(body) > MAX_ANALYZED_CHARS:
         return ()
-    return array("I", word_starts(body))
+    return array("I", word_starts(body) if found is None else found)
 
 
 def positioned_fields(schema: Any) -> set[str]:

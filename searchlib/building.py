@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import json
 import os
 from collections import Counter, defaultdict
@@ -45,7 +46,6 @@ CHUNK_CHARS = 200_000  # text per chunk: enough to amortize a hand-over, small e
 CHUNK_DOCS = 500
 HELD_CHARS = 16 * CHUNK_CHARS  # input held back at most to fill chunks of one language each
 SCRIPT_SAMPLE = 100  # characters whose script stands for an unknown language in chunking
-COLLECT_CHUNKS = 16  # chunks between collections of young objects while a builder runs
 Terms = Mapping[str, list[int]] | Counter[str]  # a text field's terms: positions, or counts
 UNCHANGED = -1  # Filed.position of a document identical to its indexed copy, left alone
 # What finish() spends writing each term and each posting, fitted to XQuAD 1x and 4x (one
@@ -130,7 +130,7 @@ class SegmentBuilder:
             arrays.scored_fields(schema), arrays.positioned_fields(schema), arrays.MAX_WORD_TERMS
         )
         self._count = 0
-        self._chunks = 0
+        self._collected_runs = 0  # runs of postings spilled when young objects were last collected
         self._declared = declared(self._searcher.schema)
         self._chain_versions = chain_versions(self._searcher.schema)
 
@@ -142,7 +142,10 @@ class SegmentBuilder:
         everything alive, the postings held included: that was a third of the time of
         analysis (XQuAD, analysis alone: 3.45 s with collections, 2.18 s without).
         A build makes no cyclic garbage (none was found after indexing XQuAD), but in case
-        some path does, the objects of recent chunks are collected every COLLECT_CHUNKS.
+        some path does, young objects are collected after each run of postings is spilled:
+        the postings held are gone then, and a collection walks little (collecting every 16
+        chunks walked each posting once: 4% of a build). Garbage made between two spills
+        is thus bounded as the postings held between them are.
         """
         self._collecting = gc.isenabled()
         gc.disable()
@@ -158,16 +161,19 @@ class SegmentBuilder:
             if self._collecting:
                 gc.enable()
 
-    def add(self, documents: Iterable[Document]) -> list[Filed]:
+    def add(self, documents: Iterable[Document], langs: Iterable[str | None] = ()) -> list[Filed]:
+        """File ``documents``; ``langs``, if given, holds each one's language as
+        :func:`identified_language` found it already (the process routing chunks to workers
+        identifies them, so that each language goes to one worker)."""
         with analyzers.using_versions(self._chain_versions):  # as the index's terms were made
-            return self._add(documents)
+            return self._add(documents, langs)
 
-    def _add(self, documents: Iterable[Document]) -> list[Filed]:
-        self._chunks += 1
-        if self._chunks % COLLECT_CHUNKS == 0:
+    def _add(self, documents: Iterable[Document], langs: Iterable[str | None]) -> list[Filed]:
+        if self._postings.runs != self._collected_runs:
             gc.collect(1)  # recent objects only: the generations gc.disable() left unscanned
+            self._collected_runs = self._postings.runs
         filed = []
-        for document in documents:
+        for document, lang in itertools.zip_longest(documents, langs):
             if document.fields:  # checked here, wherever the builder runs (a process, a Dask worker)
                 document = attrs.evolve(
                     document, fields=check_values(self._declared, document.fields, document.id)
@@ -178,14 +184,14 @@ class SegmentBuilder:
             if indexed and self._stored_fingerprint(docnum) == fingerprint:
                 filed.append(Filed(document.id, UNCHANGED, "", True))
                 continue
-            values, texts = fields_of(document, self._declared)
+            values, texts, body_starts = fields_of(document, self._declared, lang)
             if self._keeps_fingerprints:
                 values[FINGERPRINT] = fingerprint
             self._file(values, texts)
             if document.fields:
                 self._file_declared(document.fields)
             body = body_field(analyzers.canonical(values["lang"]))
-            starts = arrays.body_word_starts(document.body)
+            starts = arrays.body_word_starts(document.body, body_starts)
             self._arrays.document(self._writer.docnum, starts, body, texts.get(body))
             self._writer.perdocwriter.finish_doc()
             self._writer.docnum += 1
@@ -366,6 +372,14 @@ class Chunk:
     positions: list[int] = attrs.Factory(list)
     documents: list[Document] = attrs.Factory(list)
     chars: int = 0
+    langs: list[str] = attrs.Factory(list)  # each document's identified_language, if chunks() identified them
+
+    def add(self, position: int, document: Document, lang: str | None) -> None:
+        self.positions.append(position)
+        self.documents.append(document)
+        self.chars += chars_of(document)
+        if lang is not None:
+            self.langs.append(lang)
 
     def full(self) -> bool:
         return self.chars >= CHUNK_CHARS or len(self.documents) >= CHUNK_DOCS
@@ -373,18 +387,22 @@ class Chunk:
     def split(self, chars: int) -> tuple[Chunk, Chunk]:
         """Its first documents, of about ``chars`` characters (one at least), and the rest."""
         head = Chunk(self.key)
-        for position, document in zip(self.positions, self.documents, strict=True):
+        for position, document, lang in itertools.zip_longest(self.positions, self.documents, self.langs):
             if head.documents and head.chars >= chars:
                 break
-            head.positions.append(position)
-            head.documents.append(document)
-            head.chars += chars_of(document)
+            head.add(position, document, lang)
         count = len(head.documents)
-        rest = Chunk(self.key, self.positions[count:], self.documents[count:], self.chars - head.chars)
+        rest = Chunk(
+            self.key,
+            self.positions[count:],
+            self.documents[count:],
+            self.chars - head.chars,
+            self.langs[count:],
+        )
         return head, rest
 
 
-def chunks(documents: Iterable[Document]) -> Iterator[Chunk]:
+def chunks(documents: Iterable[Document], identify: bool = False) -> Iterator[Chunk]:
     """``documents`` in chunks of one language each, of at most CHUNK_DOCS documents or
     about CHUNK_CHARS characters.
 
@@ -392,19 +410,22 @@ def chunks(documents: Iterable[Document]) -> Iterator[Chunk]:
     (XQuAD with its languages shuffled, one process: 8.1 s in chunks of one language, 9.1 s
     in chunks of mixed ones). Up to HELD_CHARS characters of input are held back to fill
     the chunks; past that the largest goes out unfilled.
+
+    A document without a language goes by its script, unless ``identify``: then its
+    language is identified here and kept in the chunk's ``langs``, as workers need it to
+    share no language (chunks of the Latin script mixed six XQuAD languages, and both
+    workers analyzed and wrote the vocabulary of each).
     """
     open_chunks: dict[str, Chunk] = {}
     held = 0
     for position, document in enumerate(documents):
-        key = language_of(document)
+        lang = identified_language(document) if identify else None
+        key = lang or language_of(document)
         chunk = open_chunks.get(key)
         if chunk is None:
             chunk = open_chunks[key] = Chunk(key)
-        chars = chars_of(document)
-        chunk.positions.append(position)
-        chunk.documents.append(document)
-        chunk.chars += chars
-        held += chars
+        chunk.add(position, document, lang)
+        held += chars_of(document)
         if not chunk.full() and held <= HELD_CHARS:
             continue
         if not chunk.full():
@@ -428,18 +449,31 @@ def language_of(document: Document) -> str:
     return f"script {analyzers.detect.dominant_script((document.body or document.title)[:SCRIPT_SAMPLE])}"
 
 
-def fields_of(
-    document: Document, declarations: Mapping[str, Field] | None = None
-) -> tuple[dict[str, object], dict[str, Terms]]:
-    """A document as the index files it: the values Whoosh indexes or stores itself, and
-    the terms of the text fields (its own language's title, body and declared text fields,
-    and the name keys); its other declared fields are filed by ``_file_declared``."""
+def identified_language(document: Document) -> str:
+    """The language a document is filed under: its own, else (none given, or ``xx``) the
+    one identified from its title and body."""
     lang = analyzers.registry.language_code(document.lang) if document.lang else None
     if not lang or lang == "xx":
         lang = analyzers.detect_language(f"{document.title}\n{document.body}")
+    return lang
+
+
+def fields_of(
+    document: Document, declarations: Mapping[str, Field] | None = None, lang: str | None = None
+) -> tuple[dict[str, object], dict[str, Terms], list[int] | None]:
+    """A document as the index files it: the values Whoosh indexes or stores itself, the
+    terms of the text fields (its own language's title, body and declared text fields, and
+    the name keys), and where its body's words start (None for a body longer than snippets
+    read); its other declared fields are filed by ``_file_declared``.
+    ``lang``: its :func:`identified_language`, if known already."""
+    lang = lang or identified_language(document)
     key = analyzers.canonical(lang)
     title_terms, title_names = analyzers.index_terms(document.title, lang)
-    body_terms, body_names = analyzers.index_terms(document.body, lang)
+    body_starts = None
+    if len(document.body) > arrays.MAX_ANALYZED_CHARS:
+        body_terms, body_names = analyzers.index_terms(document.body, lang)
+    else:
+        body_terms, body_names, body_starts = analyzers.index_terms_and_starts(document.body, lang)
     values: dict[str, object] = {
         "id": document.id,
         "lang": lang,
@@ -459,7 +493,7 @@ def fields_of(
             values[name] = value
             names += more_names
     texts[NAMES] = names
-    return values, texts
+    return values, texts, body_starts
 
 
 def _text_postings(format_: Format, terms: Terms) -> tuple[list[tuple[str, float, bytes]], int]:

@@ -117,6 +117,11 @@ class PostingTable:
             for key, group in itertools.groupby(merged, key=_entry_key)
         )
 
+    @property
+    def runs(self) -> int:
+        """How many runs have been spilled."""
+        return len(self._runs)
+
     def close(self) -> None:
         """Delete the spilled runs (an anonymous temporary file)."""
         if self._file is not None:

@@ -2,8 +2,13 @@
 
 Each worker keeps one :class:`~searchlib.building.SegmentBuilder` for the whole call and
 files the chunks of documents this process sends it, so N workers make N segments however
-large the input. Analysis, language identification and name keys all happen in the
-workers; this process only reads documents, routes chunks and keeps the ledger.
+large the input. Analysis and name keys happen in the workers; this process reads
+documents, routes chunks and keeps the ledger. Building into an empty index, it also
+identifies the language of documents that give none, so that chunks hold one language
+each, not one script: XQuAD's six Latin-script languages, split between two workers, had
+each analyze and write all six vocabularies (their CPU time 5.0 s instead of 7.3, this
+process's 0.7 s instead of 0.1). Into an index that holds documents, the workers
+identify them, after skipping those indexed already and unchanged.
 
 Chunks hold documents of one language each (:func:`~searchlib.building.chunks`), and a
 :class:`Router` keeps each language with one worker while that worker keeps up: a worker
@@ -41,6 +46,7 @@ from whoosh.codec.base import Segment
 from searchlib.building import Chunk, Ledger, SegmentBuilder, chars_of, chunks
 from searchlib.documents import Document
 from searchlib.errors import SearchlibError
+from searchlib.storage import open_whoosh
 
 POLL_S = 0.5  # how often a worker checks its parent, and the parent its workers
 DEPTH = 2  # chunks sent to a worker and not yet filed: the one it files and the next
@@ -60,7 +66,11 @@ def build(path: Path, documents: Iterable[Document], jobs: int | None, memory_mb
         jobs, documents = automatic(documents)
     if jobs == 1:
         return _build_here(path, documents, memory_mb, ledger)
-    return _Workers(path, jobs, memory_mb, ledger).build(documents)
+    # Into an empty index, this process identifies languages as it routes: no document there
+    # can be unchanged, so none is identified in vain (re-adding XQuAD's 2,880 unchanged
+    # documents took 0.8 s identifying them, not 0.2 s).
+    identify = open_whoosh(path).doc_count_all() == 0
+    return _Workers(path, jobs, memory_mb, ledger).build(documents, identify)
 
 
 def automatic(documents: Iterable[Document]) -> tuple[int, Iterable[Document]]:
@@ -109,7 +119,7 @@ def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
         with SegmentBuilder(path, memory_mb) as builder:
             while (chunk := tasks.get()) is not None:
                 started = time.perf_counter()
-                filed = builder.add(chunk)
+                filed = builder.add(*chunk)
                 took = time.perf_counter() - started
                 results.put(("filed", number, (filed, took, builder.finish_seconds())))
             results.put(("segment", number, builder.finish()))
@@ -296,11 +306,11 @@ class _Workers:
             for number in range(jobs)
         ]
 
-    def build(self, documents: Iterable[Document]) -> dict[int, Segment | None]:
+    def build(self, documents: Iterable[Document], identify: bool) -> dict[int, Segment | None]:
         for process in self._processes:
             process.start()
         try:
-            self._send(chunks(documents))
+            self._send(chunks(documents, identify))
             for number, tasks in enumerate(self._tasks):
                 if number not in self._router.retired:
                     tasks.put(None)
@@ -333,7 +343,7 @@ class _Workers:
                 if chunk is None:  # retired: it writes its segment now
                     self._tasks[number].put(None)
                     continue
-                self._tasks[number].put(chunk.documents)
+                self._tasks[number].put((chunk.documents, chunk.langs))
             if not sent:
                 self._take(block=True)
             while self._take(block=False):

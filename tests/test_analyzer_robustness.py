@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import analyzers
 from analyzers.names import name_tokens
+from analyzers.tokenizer import word_starts
 
 LANGS = ["ru", "ar", "no", "en", "tr", "el", "hi", "zh", "th", "xx"]
 
@@ -81,3 +82,5 @@ def test_index_terms_are_what_analysis_and_name_keys_give(text: str, lang: str) 
         expected.setdefault(token.term, []).append(token.position)
     assert positions == expected
     assert names == Counter(token.term for token in name_tokens(text, lang))
+    # A body's words are cut once for its terms and its word starts (kept for snippets).
+    assert analyzers.index_terms_and_starts(text, lang) == (positions, names, word_starts(text))

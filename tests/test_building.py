@@ -41,6 +41,26 @@ def test_chunks_hold_one_language_each_and_every_document_once() -> None:
     }
 
 
+def test_chunks_that_identify_languages_keep_each_identified_language_apart() -> None:
+    # Workers share no language only if the router knows each document's: Latin script
+    # alone would mix English and German in one chunk and split both between workers.
+    bodies = {
+        "en": "The minister said the talks with the delegation would continue next week.",
+        "de": "Der Minister sagte, die Gespräche mit der Delegation würden nächste Woche weitergehen.",
+        "ru": "Министр сказал, что переговоры с делегацией продолжатся на следующей неделе.",
+    }
+    documents = [doc(f"d{i}", body) for i in range(300) for body in bodies.values()]
+    documents.append(doc("given", bodies["en"], lang="de"))  # a given language is kept
+    made = list(chunks(documents, identify=True))
+    assert {chunk.key for chunk in made} == set(bodies)
+    for chunk in made:
+        assert chunk.langs == [chunk.key] * len(chunk.documents)
+        head, rest = chunk.split(chunk.chars // 2)
+        assert head.langs + rest.langs == chunk.langs and len(head.langs) == len(head.documents)
+    assert any(d.id == "given" for chunk in made if chunk.key == "de" for d in chunk.documents)
+    assert all(not chunk.langs for chunk in chunks(documents))  # identified by the builders
+
+
 def test_chunks_hold_back_a_bounded_amount_of_input() -> None:
     body = "word " * 2_000
     read = 0
