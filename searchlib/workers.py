@@ -329,12 +329,18 @@ class _Workers:
                 process.join()
 
     def _send(self, pending: Iterator[Chunk]) -> None:
-        """Send every chunk, reading READY_CHUNKS ahead to find each worker its own."""
+        """Send every chunk, reading up to READY_CHUNKS ahead to find each worker its own.
+
+        Chunks are read one at a time, and each is offered as soon as it is read: making one
+        may take time (identifying its documents' languages: 0.3 s for the first eight of
+        XQuAD), and the workers start on the first ones meanwhile."""
         ready: list[Chunk] = []
         last = False
         while True:
-            ready.extend(islice(pending, READY_CHUNKS - len(ready)))
-            last = last or len(ready) < READY_CHUNKS  # the input ran out
+            if not last and len(ready) < READY_CHUNKS:
+                read = list(islice(pending, 1))
+                ready += read
+                last = not read  # the input ran out
             if not ready:
                 return
             sent = False
@@ -344,7 +350,7 @@ class _Workers:
                     self._tasks[number].put(None)
                     continue
                 self._tasks[number].put((chunk.documents, chunk.langs))
-            if not sent:
+            if not sent and (last or len(ready) >= READY_CHUNKS):
                 self._take(block=True)
             while self._take(block=False):
                 pass
