@@ -390,6 +390,7 @@ class Chunk:
     langs: list[str] = attrs.Factory(list)  # each document's identified_language, if chunks() identified them
 
     def add(self, position: int, document: Document, lang: str | None) -> None:
+        """Add the input's ``position``-th document (``lang``: its identified language, if known)."""
         self.positions.append(position)
         self.documents.append(document)
         self.chars += chars_of(document)
