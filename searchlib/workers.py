@@ -6,9 +6,9 @@ large the input. Analysis and name keys happen in the workers; this process read
 documents, routes chunks and keeps the ledger. Building into an empty index, it also
 identifies the language of documents that give none, so that chunks hold one language
 each, not one script: XQuAD's six Latin-script languages, split between two workers, had
-each analyze and write all six vocabularies (their CPU time 5.0 s instead of 7.3, this
-process's 0.7 s instead of 0.1). Into an index that holds documents, the workers
-identify them, after skipping those indexed already and unchanged.
+each analyze and write all six vocabularies (docs/scaling.md has the figures). Into an
+index that holds documents, the workers identify them, after skipping those indexed
+already and unchanged.
 
 Chunks hold documents of one language each (:func:`~searchlib.building.chunks`), and a
 :class:`Router` keeps each language with one worker while that worker keeps up: a worker
@@ -37,7 +37,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from pathlib import Path
 
 import attrs
@@ -338,9 +337,9 @@ class _Workers:
         last = False
         while True:
             if not last and len(ready) < READY_CHUNKS:
-                read = list(islice(pending, 1))
-                ready += read
-                last = not read  # the input ran out
+                chunk = next(pending, None)
+                last = chunk is None  # the input ran out
+                ready += [] if last else [chunk]
             if not ready:
                 return
             sent = False
