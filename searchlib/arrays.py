@@ -51,6 +51,7 @@ MAGIC = b"SLARRAYS1\n"
 BODY_PREFIX = body_field("")
 SUFFIX = ".sla"
 SEPARATOR = "\x00"
+_SEPARATOR = SEPARATOR.encode()
 FLUSH_POSTINGS = 65_536  # postings held before they go to the temporary files
 _SPILLED = ("terms", "starts", "ids", "weights", "values", "value_starts", "word_starts", "word_index")
 MAX_HEADER_BYTES = 1 << 24
@@ -168,40 +169,45 @@ class ArraysWriter:
     def wants(self, field: str) -> bool:
         return field in self._fields
 
-    def term(self, field: str, term: str | bytes) -> None:
-        """Start ``term``'s postings (terms come in order, a field's together)."""
+    def start_terms(self, field: str, terms: Sequence[str | bytes], counts: Sequence[int] = ()) -> None:
+        """Start the postings of ``terms`` (terms come in order, a field's together), which
+        the next :meth:`postings` calls give, ``counts[i]`` for the i-th (a last term's
+        count is not needed: one term needs none)."""
+        if not terms:
+            return
         numbers = self._numbers.get(field)
-        if numbers:  # the term's number becomes its slot: the one it is about to take
+        if numbers:  # a term's number becomes its slot: the one it is about to take
             if not self._slots:
                 self._slots = array("i", [NO_TERM]) * self._numbered
-            text = term if isinstance(term, str) else term.decode("utf-8", "surrogateescape")
-            number = numbers.pop(text, None)
-            if number is not None:
-                self._slots[number] = self.terms
-        if isinstance(term, str):
-            term = term.encode("utf-8", "surrogateescape")
+            for offset, term in enumerate(terms):
+                text = term if isinstance(term, str) else term.decode("utf-8", "surrogateescape")
+                number = numbers.pop(text, None)
+                if number is not None:
+                    self._slots[number] = self.terms + offset
+        joined = _SEPARATOR.join(
+            term.encode("utf-8", "surrogateescape") if isinstance(term, str) else term for term in terms
+        )
         found = self._ranges.get(field)
         if found is None:
             found = self._ranges[field] = [self.terms, self.terms, self._bytes, self._bytes]
         else:
-            term = SEPARATOR.encode() + term
-        self._pending["terms"].append(term)
-        self._bytes += len(term)
-        self.terms += 1
+            joined = _SEPARATOR + joined
+        self._pending["terms"].append(joined)
+        self._bytes += len(joined)
+        self._pending["starts"].extend(itertools.accumulate(counts[: len(terms) - 1], initial=self.count))
+        self.terms += len(terms)
         found[1], found[3] = self.terms, self._bytes
-        self._pending["starts"].append(self.count)
         self._field = field
         if field in self._positioned and field not in self._valued:
             self._valued[field] = [self.count, self._values]
 
-    def postings(self, postings: list[tuple]) -> None:
-        """Add the (document number, weight, value, ...) postings of the current term (the
-        value, Whoosh's encoding of the positions, kept for positioned fields)."""
-        self._pending["ids"].extend([posting[0] for posting in postings])
-        self._pending["weights"].extend([posting[1] for posting in postings])
-        self.count += len(postings)
+    def postings(self, ids: Sequence[int], weights: Sequence[float], values: Sequence[bytes] = ()) -> None:
+        """Add postings of the current term: their document numbers, weights and values
+        (Whoosh's encoding of the positions, kept for positioned fields)."""
+        self._pending["ids"].extend(ids)
+        self._pending["weights"].extend(weights)
+        self.count += len(ids)
         if self._field in self._positioned:
-            values = [posting[2] for posting in postings]
             self._pending["value_starts"].extend(
                 itertools.accumulate(map(len, values[:-1]), initial=self._value_bytes)
             )
@@ -627,8 +633,10 @@ def derive(reader: Any, fields: Iterable[str], out: IO[bytes], positioned: Itera
                 writer.document(docnum, body_word_starts(reader.stored_fields(docnum).get("body", "")))
         for field in sorted(set(fields) & set(reader.indexed_field_names())):
             for term, _ in reader.iter_field(field):
-                writer.term(field, term)
-                writer.postings(list(all_postings(reader, field, term, values=field in positioned)))
+                writer.start_terms(field, [term])
+                found = list(all_postings(reader, field, term, values=field in positioned))
+                ids, weights, *values = zip(*found, strict=True) if found else ((), ())
+                writer.postings(ids, weights, *values)
         writer.write(out, reader.doc_count_all())
     finally:
         writer.close()

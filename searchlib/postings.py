@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 import os
 import pickle
 import struct
@@ -34,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter
 from whoosh.fields import FieldType, Schema
 from whoosh.filedb.filetables import HashWriter, OrderedHashWriter
@@ -42,9 +44,14 @@ from whoosh.util.numeric import length_to_byte
 
 from searchlib.arrays import ArraysWriter
 
-Posting = tuple[int, float, bytes, int]  # document number, weight, encoded value, field length
-Entry = tuple[str, str | bytes, Iterator[list[Posting]]]  # field, term, its postings in pieces
+# A term's postings are one flat list, STRIDE items a posting: document number, weight, encoded
+# value, field length. Columns are then slices (ids = postings[0::STRIDE]), taken in C, where
+# a tuple per posting took a Python step per posting to unpack (a third of writing them).
+Postings = list
+STRIDE = 4
+Entry = tuple[str, str | bytes, Iterator[Postings]]  # field, term, its postings in pieces
 BLOCK_POSTINGS = 128  # postings per block, as Whoosh writes them
+_BLOCK_ITEMS = BLOCK_POSTINGS * STRIDE
 COMPRESSION = 3  # zlib level, as Whoosh's
 COMPRESS_MIN_BYTES = 2048  # see the module's docstring
 # Whoosh pickles with protocol 2, which stores bytes as calls to codecs.encode: a block of
@@ -55,12 +62,14 @@ _FLOAT = struct.Struct("f")
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # before each entry of a Whoosh hash file
 _POINTER = struct.Struct("!Iq")  # a slot of its hash tables: hash, position of the entry
 # What a posting and a term cost in memory, for the memory bound. Measured with tracemalloc
-# on XQuAD: 54 MB for 336,520 postings of 103,041 terms, everything a builder holds.
-POSTING_BYTES = 130
+# on XQuAD: 54 MB for 336,520 postings of 103,041 terms, everything a builder holds, when a
+# posting was a tuple; flat lists hold 349,020 postings in 15.6 MB less (47 bytes a posting).
+POSTING_BYTES = 85
 TERM_BYTES = 150
 PAGE_POSTINGS = 256  # postings per page of a spilled run: what merging holds per run
 _PAGE_SIZE = struct.Struct("!Q")
 APPEND_BATCH = 1024  # pieces written to a segment file at once
+BATCH_TERMS = 1024  # terms of one block written together
 HASH_MAGIC = b"HSH3"  # the format tag at the start of a Whoosh hash file, then its hash type
 CRC32 = 1  # that type for CRC32 (crc32(key) & 0xFFFFFFFF; zlib's is unsigned already)
 
@@ -77,7 +86,7 @@ class PostingTable:
     def __init__(self, memory_bytes: int, directory: Path) -> None:
         self._limit = memory_bytes
         self._directory = directory
-        self._fields: dict[str, dict[str | bytes, list[Posting]]] = {}
+        self._fields: dict[str, dict[str | bytes, Postings]] = {}
         self._size = 0
         self._file: IO[bytes] | None = None  # the runs, one after another
         self._runs: list[tuple[int, int]] = []  # (start, end) of each in the file
@@ -91,13 +100,12 @@ class PostingTable:
         terms = self._fields.setdefault(field, {})
         new_terms, filed = 0, len(postings)
         for term, weight, value in postings:
-            posting = (docnum, weight, value, length)
             found = terms.get(term)
             if found is None:
-                terms[term] = [posting]
+                terms[term] = [docnum, weight, value, length]
                 new_terms += 1
             else:
-                found.append(posting)
+                found += (docnum, weight, value, length)
         self.terms += new_terms
         self.postings += filed
         self._size += new_terms * TERM_BYTES + filed * POSTING_BYTES
@@ -130,7 +138,7 @@ class PostingTable:
         self._runs.clear()
         self._fields.clear()
 
-    def _sorted(self) -> Iterator[tuple[str, str | bytes, list[Posting]]]:
+    def _sorted(self) -> Iterator[tuple[str, str | bytes, Postings]]:
         for field in sorted(self._fields):
             terms = self._fields[field]
             for term in sorted(terms):
@@ -141,13 +149,13 @@ class PostingTable:
             self._file = tempfile.TemporaryFile(dir=self._directory, prefix=".postings-")  # noqa: SIM115
         file = self._file
         start = file.seek(0, 2)
-        page: list[tuple[str, str | bytes, list[Posting]]] = []
+        page: list[tuple[str, str | bytes, Postings]] = []
         count = 0
         for field, term, postings in self._sorted():
-            for first in range(0, len(postings), PAGE_POSTINGS):
-                part = postings[first : first + PAGE_POSTINGS]
+            for first in range(0, len(postings), PAGE_POSTINGS * STRIDE):
+                part = postings[first : first + PAGE_POSTINGS * STRIDE]
                 page.append((field, term, part))
-                count += len(part)
+                count += len(part) // STRIDE
                 if count >= PAGE_POSTINGS:
                     _write_page(file, page)
                     page, count = [], 0
@@ -158,7 +166,7 @@ class PostingTable:
         self._fields = {}
         self._size = 0
 
-    def _read_run(self, start: int, end: int) -> Iterator[tuple[str, str | bytes, list[Posting]]]:
+    def _read_run(self, start: int, end: int) -> Iterator[tuple[str, str | bytes, Postings]]:
         """A run's entries, a page at a time (read at its own offsets: runs share a file)."""
         assert self._file is not None
         fd = self._file.fileno()
@@ -186,9 +194,9 @@ class _Bucket:
 
     __slots__ = ("_hashes", "_positions")
 
-    def __init__(self) -> None:
-        self._hashes = array("I")
-        self._positions = array("q")
+    def __init__(self, hashes: np.ndarray | None = None, positions: np.ndarray | None = None) -> None:
+        self._hashes = array("I", b"" if hashes is None else hashes.astype(np.uint32).tobytes())
+        self._positions = array("q", b"" if positions is None else positions.astype(np.int64).tobytes())
 
     def append(self, entry: tuple[int, int]) -> None:
         self._hashes.append(entry[0] & 0xFFFFFFFF)
@@ -224,57 +232,138 @@ def write_postings(
     and the postings of scored fields to ``arrays`` as they go (:mod:`searchlib.arrays`).
 
     Each term goes into the term index as Whoosh's OrderedHashWriter.add puts it, but the
-    bytes of many terms are written at once (its hash tables too, when it closes).
+    bytes of many terms are written at once (its hash tables too, when it closes). Terms
+    of one block (most: 99% on XQuAD) are written BATCH_TERMS at a time, their columns
+    taken together; a longer list streams through, a block at a time.
     Terms order as Whoosh requires: Python orders strings by code point, as UTF-8 bytes order.
     """
-    terms = fieldwriter._tindex
-    _hash_with_crc32(terms)
-    terms._write_hashes = lambda: _write_hash_tables(terms)
-    term_file, postings_file = _Appender(terms.dbfile), _Appender(fieldwriter._postfile)
-    buckets, hashfn, positions, last = terms.buckets, terms.hashfn, array("q"), terms.lastkey
-    current = None
-    for field, term, postings in entries:
-        if field != current:
-            if current is not None:
-                fieldwriter.finish_field()
-            fieldobj = schema[field]
-            fieldwriter.start_field(field, fieldobj)
-            prefix = pack_ushort(fieldwriter._fieldid)
-            pack_values = _values_packer(fieldobj)
-            current = field
-        key = prefix + (term if isinstance(term, bytes) else term.encode("utf-8"))
-        if key <= last:
-            raise ValueError(f"Keys must increase: {last!r}..{key!r}")
-        last = key
-        if arrays is not None and arrays.wants(field):
-            arrays.term(field, term)
-            postings = _recorded(postings, arrays)
-        stream = itertools.chain.from_iterable(postings)
-        block = list(itertools.islice(stream, BLOCK_POSTINGS))
-        if len(block) == 1 and (more := next(stream, None)) is None:
-            info = _inlined(block[0])
-        else:
-            if len(block) == 1:
-                block.append(more)
-                block.extend(itertools.islice(stream, BLOCK_POSTINGS - 2))
-            info = _write_blocks(postings_file, block, stream, pack_values)
-        position = term_file.append(_KEY_VALUE_LENGTHS.pack(len(key), len(info)) + key + info)
-        positions.append(position)
-        hashed = hashfn(key)
-        buckets[hashed & 255].append((hashed, position))
-    if current is not None:
+    out = _TermWriter(fieldwriter, arrays)
+    for field, group in itertools.groupby(entries, key=operator.itemgetter(0)):
+        fieldwriter.start_field(field, schema[field])
+        out.start_field(field, schema[field], pack_ushort(fieldwriter._fieldid))
+        small: tuple[list[str | bytes], list[Postings]] = ([], [])
+        for _, term, pieces in group:
+            blocks = _blocks(pieces)
+            block = next(blocks)
+            following = next(blocks, None)
+            if following is None:
+                small[0].append(term)
+                small[1].append(block)
+                if len(small[0]) < BATCH_TERMS:
+                    continue
+            out.write_small(*small)
+            small = ([], [])
+            if following is not None:
+                out.write_long(term, itertools.chain((block, following), blocks))
+        out.write_small(*small)
         fieldwriter.finish_field()
-    term_file.flush()
-    postings_file.flush()
-    terms.index.extend(positions)
-    terms.lastkey = last
+    out.close()
 
 
-def _recorded(pieces: Iterator[list[Posting]], arrays: ArraysWriter) -> Iterator[list[Posting]]:
-    """The pieces of a term's postings, passed on once ``arrays`` has their numbers and weights."""
+class _TermWriter:
+    """The term index and postings file of a segment as :func:`write_postings` fills them."""
+
+    def __init__(self, fieldwriter: W3FieldWriter, arrays: ArraysWriter | None) -> None:
+        self._index = index = fieldwriter._tindex
+        _hash_with_crc32(index)
+        index._write_hashes = lambda: _write_hash_tables(index)
+        self._term_file = _Appender(index.dbfile)
+        self._postings_file = _Appender(fieldwriter._postfile)
+        self._hashes, self._positions = array("I"), array("q")
+        self._last = index.lastkey
+        self._arrays = arrays
+        self._field, self._prefix, self._recording = "", b"", False
+        self._pack_values: Callable = tuple
+
+    def start_field(self, field: str, fieldobj: FieldType, prefix: bytes) -> None:
+        """``prefix``: the field's number, as its terms' keys begin."""
+        self._field, self._prefix = field, prefix
+        self._pack_values = _values_packer(fieldobj)
+        self._recording = self._arrays is not None and self._arrays.wants(field)
+
+    def write_small(self, terms: list[str | bytes], postings: list[Postings]) -> None:
+        """Write terms whose postings fill one block at most."""
+        if not terms:
+            return
+        keys = self._keys(terms)
+        if self._recording:
+            assert self._arrays is not None
+            flat = list(itertools.chain.from_iterable(postings))
+            self._arrays.start_terms(self._field, terms, [len(p) // STRIDE for p in postings])
+            self._arrays.postings(flat[0::STRIDE], flat[1::STRIDE], flat[2::STRIDE])
+        file, pack_values = self._postings_file, self._pack_values
+        self._add(
+            keys, [_inlined(p) if len(p) == STRIDE else _write_block(file, p, pack_values) for p in postings]
+        )
+
+    def write_long(self, term: str | bytes, blocks: Iterator[Postings]) -> None:
+        """Write a term whose postings take several blocks, a block at a time."""
+        keys = self._keys([term])
+        if self._recording:
+            assert self._arrays is not None
+            self._arrays.start_terms(self._field, [term])
+            blocks = _recorded(blocks, self._arrays)
+        self._add(keys, [_write_blocks(self._postings_file, next(blocks), blocks, self._pack_values)])
+
+    def close(self) -> None:
+        """Write what is pending and hand the index its keys' positions and hashes."""
+        self._term_file.flush()
+        self._postings_file.flush()
+        index = self._index
+        index.index.extend(self._positions)
+        index.lastkey = self._last
+        index.buckets = _buckets(self._hashes, self._positions)
+
+    def _keys(self, terms: list[str | bytes]) -> list[bytes]:
+        prefix = self._prefix
+        keys = [prefix + (term if isinstance(term, bytes) else term.encode("utf-8")) for term in terms]
+        for before, key in zip([self._last, *keys], keys, strict=False):
+            if key <= before:
+                raise ValueError(f"Keys must increase: {before!r}..{key!r}")
+        self._last = keys[-1]
+        return keys
+
+    def _add(self, keys: list[bytes], infos: list[bytes]) -> None:
+        """Append terms' entries (key and info) to the term index."""
+        pack = _KEY_VALUE_LENGTHS.pack
+        records = [pack(len(key), len(info)) + key + info for key, info in zip(keys, infos, strict=True)]
+        self._positions.extend(self._term_file.extend(records))
+        self._hashes.extend(map(zlib.crc32, keys))
+
+
+def _recorded(blocks: Iterator[Postings], arrays: ArraysWriter) -> Iterator[Postings]:
+    """A term's blocks, passed on once ``arrays`` has their columns."""
+    for block in blocks:
+        arrays.postings(block[0::STRIDE], block[1::STRIDE], block[2::STRIDE])
+        yield block
+
+
+def _buckets(hashes: array, positions: array) -> list[_Bucket]:
+    """A term index's 256 buckets of (hash, position), by the hash's low byte, in key order."""
+    found = np.frombuffer(hashes, dtype=np.uint32) if hashes else np.zeros(0, np.uint32)
+    at = np.frombuffer(positions, dtype=np.int64) if positions else np.zeros(0, np.int64)
+    low = found & 255
+    order = np.argsort(low, kind="stable")
+    bounds = np.searchsorted(low[order], np.arange(257))
+    return [
+        _Bucket(found[order[bounds[b] : bounds[b + 1]]], at[order[bounds[b] : bounds[b + 1]]])
+        for b in range(256)
+    ]
+
+
+def _blocks(pieces: Iterator[Postings]) -> Iterator[Postings]:
+    """A term's postings, given in pieces of any size, in blocks of BLOCK_POSTINGS (the last
+    one shorter). Each piece is held only until its blocks are taken."""
+    carry: Postings = []
     for piece in pieces:
-        arrays.postings(piece)
-        yield piece
+        if carry:
+            piece = carry + piece
+        whole = len(piece) - len(piece) % _BLOCK_ITEMS
+        for start in range(0, whole, _BLOCK_ITEMS):
+            yield piece[start : start + _BLOCK_ITEMS]
+        carry = piece[whole:] if whole else piece
+    if carry:
+        yield carry
 
 
 def _hash_with_crc32(terms: OrderedHashWriter) -> None:
@@ -310,6 +399,15 @@ class _Appender:
             self.flush()
         return position
 
+    def extend(self, pieces: list[bytes]) -> Iterator[int]:
+        """Queue ``pieces``; return the positions they will be written at."""
+        positions = itertools.accumulate(map(len, pieces), initial=self.position)
+        self._pending += pieces
+        self.position += sum(map(len, pieces))
+        if len(self._pending) >= APPEND_BATCH:
+            self.flush()
+        return itertools.islice(positions, len(pieces))
+
     def flush(self) -> None:
         self._file.write(b"".join(self._pending))
         self._pending.clear()
@@ -341,7 +439,7 @@ def _values_packer(field: FieldType) -> Callable[[tuple[bytes, ...]], object]:
     return b"".join
 
 
-def _inlined(posting: Posting) -> bytes:
+def _inlined(posting: Postings) -> bytes:
     """The info of a term in one document with its posting in it, as W3TermInfo writes one."""
     docnum, weight, value, length = posting
     length_byte = _length_byte(length)
@@ -358,63 +456,82 @@ def _length_byte(length: int) -> int:
 
 
 def _write_blocks(
-    postings_file: _Appender, block: list[Posting], rest: Iterator[Posting], pack_values: Callable
+    postings_file: _Appender, block: Postings, rest: Iterator[Postings], pack_values: Callable
 ) -> bytes:
-    """Write a term's postings (``block``, its first, then ``rest``) in blocks of
-    BLOCK_POSTINGS, as W3PostingsWriter does, a block at a time; return its term info."""
-    start = postings_file.append(WHOOSH3_HEADER_MAGIC)
-    total = len(WHOOSH3_HEADER_MAGIC)
-    count, weight_sum, max_weight, first_doc = 0, 0.0, 0.0, block[0][0]
-    min_length, max_length = 0, 0
+    """Write a term's postings (``block``, its first block, then ``rest``) as
+    W3PostingsWriter does, a block at a time; return the term's info."""
+    start, first_doc, prefix = postings_file.position, block[0], WHOOSH3_HEADER_MAGIC
+    total, count, weight_sum, max_weight, min_length, max_length = 0, 0, 0.0, 0.0, 0, 0
     while block:
-        following = list(itertools.islice(rest, BLOCK_POSTINGS))
-        docnums, weights, values, lengths = zip(*block, strict=True)
-        deltas = tuple(docnum - previous for docnum, previous in zip(docnums, (0, *docnums), strict=False))
-        if weights.count(1.0) == len(weights):
-            packed_weights = None
-        elif weights.count(weights[0]) == len(weights):
-            packed_weights = weights[0]
-        else:
-            packed_weights = tuple(array("f", weights))
-        data = pickle.dumps(
-            (deltas, packed_weights, pack_values(tuple(v for v in values if v))), PICKLE_PROTOCOL
-        )
-        compression = COMPRESSION if len(data) >= COMPRESS_MIN_BYTES else 0
-        if compression:
-            data = zlib.compress(data, compression)
-        nonzero = [length for length in lengths if length]
-        block_max = max(0, *weights)
-        info = pickle.dumps(
-            (
-                len(docnums),
-                docnums[-1],
-                block_max,
-                compression,
-                _length_byte(min(nonzero, default=0)),
-                _length_byte(max(lengths)),
-            ),
-            PICKLE_PROTOCOL,
-        )
-        size = len(info) + len(data)
-        piece = pack_int(size if following else -size) + info + data
+        following = next(rest, None)
+        piece, docnums, weights, low, high, block_max = _encode_block(block, pack_values, following is None)
+        piece, prefix = prefix + piece, b""
         postings_file.append(piece)
         total += len(piece)
         count += len(docnums)
         weight_sum = sum(weights, weight_sum)  # one posting at a time, as Whoosh adds them
         max_weight = max(max_weight, block_max)
-        if nonzero:
-            min_length = min(min(nonzero), min_length or min(nonzero))
-            max_length = max(max_length, max(nonzero))
+        if high:
+            min_length = min(low, min_length or low)
+            max_length = max(max_length, high)
         last_doc = docnums[-1]
         block = following
-    term_info = _TERM_INFO.pack(
-        False,
-        weight_sum,
-        count,
-        _length_byte(min_length),
-        _length_byte(max_length),
-        max_weight,
-        first_doc,
-        last_doc,
+    lengths = min_length, max_length
+    return _block_term_info(weight_sum, count, lengths, max_weight, (first_doc, last_doc), start, total)
+
+
+def _write_block(postings_file: _Appender, block: Postings, pack_values: Callable) -> bytes:
+    """:func:`_write_blocks` for a term of one block, in a quarter less time."""
+    piece, docnums, weights, low, high, block_max = _encode_block(block, pack_values, True)
+    piece = WHOOSH3_HEADER_MAGIC + piece
+    start = postings_file.append(piece)
+    ids = docnums[0], docnums[-1]
+    return _block_term_info(
+        sum(weights, 0.0), len(docnums), (low, high), max(0.0, block_max), ids, start, len(piece)
     )
-    return term_info + pack_long(start) + pack_int(total)
+
+
+def _encode_block(
+    block: Postings, pack_values: Callable, last: bool
+) -> tuple[bytes, list[int], list[float], int, int, float]:
+    """A block as W3PostingsWriter writes it (the size of what follows, negative in a term's
+    last block, then its info and its postings, pickled), with its document numbers and
+    weights, its least nonzero and its greatest field length, and its greatest weight."""
+    docnums, weights, lengths = block[0::STRIDE], block[1::STRIDE], block[3::STRIDE]
+    count = len(docnums)
+    if weights.count(1.0) == count:
+        packed_weights = None
+    elif weights.count(weights[0]) == count:
+        packed_weights = weights[0]
+    else:
+        packed_weights = tuple(array("f", weights))
+    deltas = tuple(map(operator.sub, docnums, [0, *docnums]))
+    values = pack_values(tuple(filter(None, block[2::STRIDE])))
+    data = pickle.dumps((deltas, packed_weights, values), PICKLE_PROTOCOL)
+    compression = COMPRESSION if len(data) >= COMPRESS_MIN_BYTES else 0
+    if compression:
+        data = zlib.compress(data, compression)
+    low, high = min(lengths), max(lengths)
+    if not low and high:
+        low = min(filter(None, lengths))
+    block_max = max(0, max(weights))
+    info = (count, docnums[-1], block_max, compression, _length_byte(low), _length_byte(high))
+    info_bytes = pickle.dumps(info, PICKLE_PROTOCOL)
+    size = len(info_bytes) + len(data)
+    return pack_int(-size if last else size) + info_bytes + data, docnums, weights, low, high, block_max
+
+
+def _block_term_info(
+    weight_sum: float,
+    count: int,
+    lengths: tuple[int, int],
+    max_weight: float,
+    ids: tuple[int, int],
+    start: int,
+    size: int,
+) -> bytes:
+    """The info (W3TermInfo) of a term whose postings take ``size`` bytes from ``start``,
+    with their least and greatest field lengths and document numbers."""
+    min_length, max_length = map(_length_byte, lengths)
+    info = _TERM_INFO.pack(False, weight_sum, count, min_length, max_length, max_weight, *ids)
+    return info + pack_long(start) + pack_int(size)

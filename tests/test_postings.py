@@ -249,9 +249,13 @@ def test_bodies_whose_words_a_writer_could_not_number_are_read_from_their_postin
         words = 1 + max(max(positions) for positions in terms.values())
         writer.document(docnum, [6 * n for n in range(words)], field, terms)
     for term in sorted({term for terms in bodies for term in terms}):
-        writer.term(field, term)
+        writer.start_terms(field, [term])
         having = [(docnum, terms[term]) for docnum, terms in enumerate(bodies) if term in terms]
-        writer.postings([(docnum, 1.0, Positions().encode(positions)) for docnum, positions in having])
+        writer.postings(
+            [docnum for docnum, _ in having],
+            [1.0] * len(having),
+            [Positions().encode(positions) for _, positions in having],
+        )
     with (tmp_path / "a.sla").open("wb") as out:
         writer.write(out, len(bodies))
     with (tmp_path / "a.sla").open("rb") as opened:
