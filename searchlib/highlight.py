@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 import analyzers
 import analyzers.names
 from analyzers import GENERIC
-from analyzers.tokenizer import has_unspaced, pairs, runs, spaced_words, spans, word_end
+from analyzers.tokenizer import has_unspaced, segments, spaced_words, spans, word_end
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
@@ -141,10 +141,9 @@ def _units(text: str) -> tuple[list[str], list[bool] | None]:
         return plain, None
     units: list[str] = []
     bigrams: list[bool] = []
-    for unspaced, word in runs(text):
-        made = pairs(unspaced) if unspaced else [word]
+    for are_bigrams, made in segments(text)[0]:
         units += made
-        bigrams += [bool(unspaced)] * len(made)
+        bigrams += [are_bigrams] * len(made)
     return units, bigrams
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -272,14 +273,16 @@ def test_ascii_text_is_cut_into_words_as_the_unicode_pattern_cuts_it() -> None:
         ]
         assert list(tokenizer.spans(text, spaced=True, start=start)) == [w[1:3] for w in expected]
         assert tokenizer.word_starts(text) == [m.start() for m in tokenizer._WORD.finditer(text)]
-        assert tokenizer.runs(text) == tokenizer._TOKEN.findall(text)
+        found = tokenizer._WORD.findall(text)
+        assert tokenizer.segments(text) == ([(False, found)] if found else [], tokenizer.word_starts(text))
         assert tokenizer.spaced_words(text) == tokenizer._WORD.findall(text)
 
 
 def test_a_word_read_from_its_start_ends_where_reading_the_whole_text_ends_it() -> None:
     """Snippets read only their marked words, each from its start (``word_end``): over random
     mixes of Latin, Cyrillic, Devanagari with its marks, Thai and Han, every word and bigram
-    ends where :func:`words` ends it, and with ``spaced`` where the text has no bigrams."""
+    ends where :func:`words` ends it, and with ``spaced`` where the text has no bigrams.
+    Indexing's :func:`segments` gives the same words and bigrams, with their starts."""
     import random
 
     from analyzers import tokenizer
@@ -308,6 +311,11 @@ def test_a_word_read_from_its_start_ends_where_reading_the_whole_text_ends_it() 
             assert tokenizer.word_end(text, start) == end, (text, start)
             if spaced:
                 assert tokenizer.word_end(text, start, spaced=True) == end, (text, start)
+        runs, starts = tokenizer.segments(text)
+        made = [(token, bigrams) for bigrams, tokens in runs for token in tokens]
+        assert made == [(surface, bigram) for surface, _, _, bigram in tokenizer.words(text)], text
+        assert starts == [start for _, start, _, _ in tokenizer.words(text)] == tokenizer.word_starts(text)
+        assert all(a != b for (a, _), (b, _) in itertools.pairwise(runs)), "runs of one kind are joined"
     assert tokenizer.word_end("Laos and", 4) is None and tokenizer.word_end("Laos", 9) is None
 
 
