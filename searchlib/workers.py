@@ -28,6 +28,7 @@ within a second, giving up its segment.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import multiprocessing
 import os
@@ -111,7 +112,13 @@ def _build_here(path: Path, documents: Iterable[Document], memory_mb: int, ledge
 
 
 def _serve(number: int, path: str, memory_mb: int, tasks, results) -> None:
-    """A worker's life: build one segment from the chunks it takes, then hand it over."""
+    """A worker's life: build one segment from the chunks it takes, then hand it over.
+
+    Its cyclic garbage collector stays off, as a builder keeps it while it files, until
+    the process ends: turned on again at the end of the build, its first collection walked
+    every object the build had made (0.06-0.08 s on XQuAD) before the message handing the
+    segment over could leave."""
+    gc.disable()
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _close_lock_files(Path(path))
     try:
