@@ -345,3 +345,24 @@ def test_language_scores_computed_with_numpy_equal_py3langids() -> None:
         assert [e / sum(expected) for e in expected] == pytest.approx(
             [g / sum(got) for g in got], abs=1e-5
         ), text
+
+
+def test_word_caches_hold_at_most_what_they_are_set_to_and_give_the_uncached_terms() -> None:
+    """Each chain caches its words' terms; together the caches stay within the size set
+    (the oldest words go), whatever the languages, and a term is the same cached or not."""
+    from analyzers.chain import _CHAINS, WORD_CACHE_SIZE
+
+    words = [f"Laos{n}" for n in range(300)] + ["Лаосом", "вьетнама", "the", "и"] * 5
+    keys = ("en", "ru", "de")
+    expected = {(key, word): analyzers.chain(key).uncached_term(word) for key in keys for word in words}
+    analyzers.set_word_cache_size(64)
+    try:
+        for key in keys:
+            chain = analyzers.chain(key)
+            for _ in range(2):
+                assert chain.terms(words) == [expected[key, word] or "" for word in words]
+                assert [chain.term(word) for word in words] == [expected[key, word] for word in words]
+                assert sum(len(made._cache) for made in _CHAINS) <= 64
+        assert analyzers.chain("de")._cache  # the last language read keeps its latest words
+    finally:
+        analyzers.set_word_cache_size(WORD_CACHE_SIZE)
