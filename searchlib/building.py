@@ -425,7 +425,7 @@ class Chunk:
 
 def chunks(documents: Iterable[Document], identify: bool = False) -> Iterator[Chunk]:
     """``documents`` in chunks of one language each, of at most CHUNK_DOCS documents or
-    about CHUNK_CHARS characters.
+    about CHUNK_CHARS characters (a language's first chunk, FIRST_CHUNK_CHARS).
 
     A builder filing one language at a time finds that language's word forms in its caches
     (XQuAD with its languages shuffled, one process: 8.1 s in chunks of one language, 9.1 s
