@@ -179,7 +179,6 @@ _MARKED_SCRIPTS = {chr(ord("A") + n): script for n, script in enumerate(_SCRIPT_
 _MARKED_PATTERNS = [(mark, _SCRIPT_PATTERNS[script]) for mark, script in _MARKED_SCRIPTS.items()]
 _SCRIPT_MARKS = _ScriptMarks()
 MAX_MARKED_CHARS = 1 << 16
-MAX_TABLES = 16  # sets of candidate languages whose columns of the model are kept apart
 
 
 @cache
@@ -209,7 +208,6 @@ class _Walker:
         self._output = np.asarray(arrays["out_feat"], dtype=np.int64)
         self._ptc, self._pc = arrays["ptc"].view(np.ndarray), np.array(arrays["pc"])
         self.depth = int(arrays["depth"])
-        self._tables: dict[tuple[int, ...], np.ndarray] = {}
         self._columns: dict[str, list[int]] = {}
         for column, label in enumerate(arrays["classes"].tolist()):  # a label may have two (srl → sr)
             self._columns.setdefault(label, []).append(column)
@@ -231,9 +229,7 @@ class _Walker:
         features, counts = np.unique(features[features >= 0], return_counts=True)
         columns = [column for lang in langs for column in self._columns[lang]]
         if len(features):  # the rows of the text's features only: the model stays mostly unread
-            # In columns, as indexing the table's columns laid it out: the product's sums then
-            # run in the same order, and the scores are the same to the bit.
-            table = self._table(tuple(columns))[features].astype(np.float32, order="F")
+            table = self._ptc[features][:, columns].astype(np.float32)
             scores = np.log1p(counts.astype(np.float32)) @ table + self._pc[columns]
         else:  # no feature: py3langid's scores are all zero
             scores = np.zeros(len(columns), dtype=np.float32)
@@ -245,20 +241,6 @@ class _Walker:
             found[lang] = sum(odds[at : at + width])
             at += width
         return found
-
-    def _table(self, columns: tuple[int, ...]) -> np.ndarray:
-        """The model's table for these columns only, a feature's row in one cache line or
-        two instead of five: the whole table (28 MB) falls out of the CPU's caches between
-        two queries, and a Latin-script question took 250 µs to identify instead of 95.
-        Made once per set of candidates, from the columns the model cache keeps whole."""
-        import numpy as np
-
-        table = self._tables.get(columns)
-        if table is None:
-            if len(self._tables) >= MAX_TABLES:
-                self._tables.clear()
-            table = self._tables[columns] = np.ascontiguousarray(self._ptc[:, list(columns)])
-        return table
 
 
 @cache

@@ -42,9 +42,6 @@ def _unpacked(model_file: Path) -> dict[str, np.ndarray]:
         packed = io.BytesIO(compressed.read())
     with np.load(packed, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in ARRAYS if name != "depth"}
-    # Column by column: a few languages' columns are then read whole, not picked out of
-    # every row (see detect._Walker's tables).
-    arrays["ptc"] = np.asfortranarray(arrays["ptc"])
     arrays["depth"] = np.array(trie_depth(arrays["nextmove"], arrays["nextmove_row"]))
     return arrays
 
