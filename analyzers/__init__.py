@@ -5,8 +5,6 @@ Importable on its own: nothing here knows about Whoosh.
 
 from __future__ import annotations
 
-import itertools
-import operator
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -40,8 +38,6 @@ from analyzers.tokenizer import (
     word_starts,
     words,
 )
-
-_FIRST = operator.itemgetter(0)
 
 __all__ = [
     "DESCRIPTIONS",
@@ -165,9 +161,9 @@ def _index_terms(
             positions[value].append(position)
     names: Counter[str] = Counter()
     counts = Counter(words)
-    # A word that starts with a small letter is no name: those are passed over in C, not
-    # each looked up (61% of the distinct words of XQuAD's paragraphs without bigrams).
-    for word in itertools.compress(counts, map(operator.not_, map(str.islower, map(_FIRST, counts)))):
+    # Only words that may be names are looked up (picked in C; 61% of the distinct words
+    # of XQuAD's paragraphs without bigrams start with a small letter).
+    for word in _names.name_candidates(list(counts)):
         for name in _names.word_keys(word, key):
             names[name] += counts[word]
     return positions, names, len(words)
@@ -186,7 +182,7 @@ def _index_terms_with_bigrams(
             values += bigrams.terms(tokens)
             continue
         values += words.terms(tokens)
-        for word in tokens:
+        for word in _names.name_candidates(tokens):
             names.update(_names.word_keys(word, key))
     positions: defaultdict[str, list[int]] = defaultdict(list)
     for position, value in enumerate(values):

@@ -345,8 +345,10 @@ class _Workers:
         while True:
             if not last and len(ready) < READY_CHUNKS:
                 chunk = next(pending, None)
-                last = chunk is None  # the input ran out
-                ready += [] if last else [chunk]
+                if chunk is None:  # the input ran out
+                    last = True
+                else:
+                    ready.append(chunk)
             if not ready:
                 return
             sent = False
