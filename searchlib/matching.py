@@ -206,15 +206,13 @@ class Documents:
         if fieldname not in self.facts.lengths:
             key = fieldname.rpartition("_")[2] if "_" in fieldname else ""  # notes_ru → ru; names: all
             codes = [code for code in self.languages if not key or canonical(code) == key]
-            lengths = self.field_lengths(fieldname)  # the list block-read scoring reads too
+            lengths = self.length_array(fieldname)  # the array block-read scoring reads too
             if lengths is None:
                 reader = self.searcher.reader()
-                lengths = [
-                    reader.doc_field_length(docnum, fieldname) for docnum in range(reader.doc_count_all())
-                ]
-            self.facts.lengths[fieldname] = sum(  # None: the field is empty in that document
-                lengths[docnum] or 0 for code in codes for docnum in self.languages[code]
-            )
+                read = (reader.doc_field_length(docnum, fieldname) or 0 for docnum in range(self.size))
+                lengths = np.fromiter(read, dtype=np.float64, count=self.size)
+            # whole numbers: their float64 sum is exact
+            self.facts.lengths[fieldname] = int(lengths[self.mask(codes)].sum())
         return self.facts.lengths[fieldname]
 
     def matching(self, node: syntax.Node) -> frozenset[int]:
@@ -443,36 +441,41 @@ def ids_of(docnums: Iterable[int]) -> np.ndarray:
     return found
 
 
+Part = tuple[np.ndarray, np.ndarray]  # document numbers in order, their scores
+
+
 def evaluate(
     node: syntax.Node,
     documents: Documents,
-    leaf_scores: Callable[[syntax.Words], Matches | None],
+    leaf_parts: Callable[[syntax.Words], list[Part] | None],
     leaf_identity: Callable[[syntax.Words], Hashable] = lambda leaf: leaf,
 ) -> Matches:
-    """Every document ``node`` matches, with its score. Alternatives that read the same
-    (``leaf_identity``: ``Partei`` and ``Parteien`` both stem to ``partei``) count once, as
-    in the Whoosh queries the ranking was tuned on."""
+    """Every document ``node`` matches, with its score. A leaf's score is its parts'
+    (``leaf_parts``: what each of its readings scores) added up in order. Alternatives that
+    read the same (``leaf_identity``: ``Partei`` and ``Parteien`` both stem to ``partei``)
+    count once, as in the Whoosh queries the ranking was tuned on."""
 
     def once(items: Iterable[syntax.Node]) -> list[syntax.Node]:
         unique = {leaf_identity(i) if isinstance(i, syntax.Words) else i: i for i in reversed(list(items))}
         return list(reversed(unique.values()))
 
-    found = _evaluate(node, documents, leaf_scores, once)
+    found = _evaluate(node, documents, leaf_parts, once)
     return found if found is not None else _filtered(_NO_POSTINGS[0])
 
 
-def _evaluate(node, documents, leaf_scores, once) -> Matches | None:
+def _evaluate(node, documents, leaf_parts, once) -> Matches | None:
     """None stands for a clause with nothing in it to search for (a lone stopword), which
     leaves the clauses around it as they are."""
     if isinstance(node, syntax.Words):
-        return leaf_scores(node)
+        parts = leaf_parts(node)
+        return None if parts is None else _added([parts], documents.size)
     if isinstance(node, syntax.FILTERS):
         return _filtered(ids_of(documents.matching(node)))
     if isinstance(node, syntax.Not):
-        return _conjunction([], [node.item], documents, leaf_scores, once)
+        return _conjunction([], [node.item], documents, leaf_parts, once)
     if isinstance(node, syntax.Maybe):
-        required = _evaluate(node.required, documents, leaf_scores, once)
-        optional = _evaluate(node.optional, documents, leaf_scores, once)
+        required = _evaluate(node.required, documents, leaf_parts, once)
+        optional = _evaluate(node.optional, documents, leaf_parts, once)
         if required is None:
             return optional if optional else None
         if not optional:
@@ -481,33 +484,61 @@ def _evaluate(node, documents, leaf_scores, once) -> Matches | None:
     if isinstance(node, syntax.And):
         positive = [item for item in node.items if not isinstance(item, syntax.Not)]
         negative = [item.item for item in node.items if isinstance(item, syntax.Not)]
-        return _conjunction(positive, negative, documents, leaf_scores, once)
-    results = [
-        r
-        for r in (_evaluate(item, documents, leaf_scores, once) for item in once(node.items))
-        if r is not None
-    ]
-    if not results:
-        return None
-    return union(results, documents.size)
+        return _conjunction(positive, negative, documents, leaf_parts, once)
+    sums = []  # per alternative, the parts whose scores add up to its own
+    for item in once(node.items):
+        if isinstance(item, syntax.Words):  # a leaf's parts go into the sum as they are
+            parts = leaf_parts(item)
+        else:
+            found = _evaluate(item, documents, leaf_parts, once)
+            parts = None if found is None else [(found.ids, found.scores)]
+        if parts is not None:
+            sums.append(parts)
+    return _added(sums, documents.size) if sums else None
 
 
-def union(results: list[Matches], size: int) -> Matches:
-    """The documents any of ``results`` matched, their scores added in order."""
-    if len(results) == 1:
-        return results[0]
-    return _added([(result.ids, result.scores) for result in results], size)
+DENSE_SHARE = 256  # arrays over all documents are cheaper than sorting up to this many times fewer
 
 
-def _added(parts: list[tuple[np.ndarray, np.ndarray]], size: int) -> Matches:
-    """The documents of ``parts`` (each: distinct document numbers, scores) with their scores
-    added part after part, from 0.0, in arrays over all ``size`` documents."""
+def _added(sums: list[list[Part]], size: int) -> Matches:
+    """The documents any part of ``sums`` holds, each scoring the sum over ``sums`` (in
+    order, from 0.0) of what the parts of each add up to (in order, from 0.0): the same
+    floating-point sums, to the last bit, however a query's leaves are grouped, and the
+    same as adding them one document at a time. Totals are kept in arrays over all
+    ``size`` documents; a sum of several parts too, unless they are too few for that."""
+    sums = [kept for kept in ([part for part in parts if len(part[0])] for parts in sums) if kept]
+    if not sums:
+        return _filtered(_NO_POSTINGS[0])
+    if len(sums) == 1 and len(sums[0]) == 1:
+        return Matches(*sums[0][0])
+    if size > DENSE_SHARE * sum(len(ids) for parts in sums for ids, _ in parts):
+        totals = [parts[0] if len(parts) == 1 else _sorted_sum(parts) for parts in sums]
+        return Matches(*(totals[0] if len(totals) == 1 else _sorted_sum(totals)))
     total, matched = np.zeros(size), np.zeros(size, dtype=bool)
-    for ids, scores in parts:
+    for parts in sums:
+        for ids, _ in parts:
+            matched[ids] = True
+        if len(parts) == 1:
+            ids, scores = parts[0]
+        elif size <= DENSE_SHARE * sum(len(ids) for ids, _ in parts):
+            own = np.zeros(size)
+            for ids, scores in parts:
+                own[ids] += scores
+            total += own  # + 0.0 where the sum has no part: unchanged
+            continue
+        else:
+            ids, scores = _sorted_sum(parts)
         total[ids] += scores
-        matched[ids] = True
     ids = np.flatnonzero(matched)
     return Matches(ids, total[ids])
+
+
+def _sorted_sum(parts: list[Part]) -> Part:
+    """The documents of ``parts`` in order, each with its parts' scores added up in order
+    from 0.0 (as bincount adds them)."""
+    ids, where = np.unique(np.concatenate([ids for ids, _ in parts]), return_inverse=True)
+    weights = np.concatenate([scores for _, scores in parts])
+    return ids, np.bincount(where, weights=weights, minlength=len(ids))
 
 
 def _scores_at(matches: Matches, ids: np.ndarray) -> np.ndarray:
@@ -518,10 +549,10 @@ def _scores_at(matches: Matches, ids: np.ndarray) -> np.ndarray:
     return np.where(matches.ids[where] == ids, matches.scores[where], 0.0)
 
 
-def _conjunction(positive, negative, documents, leaf_scores, once) -> Matches | None:
-    musts = [r for r in (_evaluate(item, documents, leaf_scores, once) for item in positive) if r is not None]
+def _conjunction(positive, negative, documents, leaf_parts, once) -> Matches | None:
+    musts = [r for r in (_evaluate(item, documents, leaf_parts, once) for item in positive) if r is not None]
     excluded = [
-        r for r in (_evaluate(item, documents, leaf_scores, once) for item in negative) if r is not None
+        r for r in (_evaluate(item, documents, leaf_parts, once) for item in negative) if r is not None
     ]
     if not musts and not excluded:
         return None
@@ -540,29 +571,30 @@ def _conjunction(positive, negative, documents, leaf_scores, once) -> Matches | 
     return Matches(ids, scores)
 
 
-def reading_scores(
+def reading_parts(
     reading: Reading,
     searcher: Searcher,
     names_scale: float,
     names_excluded: np.ndarray | None,
     budget: Budget | None = None,
     documents: Documents | None = None,
-) -> Matches | None:
-    """A leaf's score per document: its readings' BM25F, a prefix's boost, and its name
-    keys' BM25 times ``names_scale`` for documents outside ``names_excluded`` (a mask by
-    document number). A single term is scored from its postings' arrays (:func:`_term_scores`)
-    when ``documents`` has them; phrases go through Whoosh's matchers. Each part's scores
-    are added to the documents' in the reading's order."""
+) -> list[Part] | None:
+    """What each part of a leaf's reading scores, in the reading's order (a leaf scores
+    their sum): its readings' BM25F, a prefix's boost, and its name keys' BM25 times
+    ``names_scale`` for documents outside ``names_excluded`` (a mask by document number).
+    A single term is scored from its postings' arrays (:func:`_term_scores`) when
+    ``documents`` has them; phrases go through Whoosh's matchers. None: nothing to score."""
     if reading.is_empty():
         return None
     budget = budget or Budget()
     budget.check()
     parts: list[tuple[np.ndarray, np.ndarray]] = []
-    context = searcher.context()
     for part in reading.parts:
         fast = BLOCK_READS and documents is not None and isinstance(part, q.Term)
         found = _term_scores(part, searcher, documents) if fast else None
-        parts.append(found if found is not None else _matcher_scores(part.matcher(searcher, context), budget))
+        if found is None:
+            found = _matcher_scores(part.matcher(searcher, searcher.context()), budget)
+        parts.append(found)
         budget.check()
     for prefix in reading.prefixes:
         docs = ids_of(_prefix_docs(searcher, prefix, budget))
@@ -571,32 +603,14 @@ def reading_scores(
         fast = BLOCK_READS and documents is not None
         found = _term_scores(name, searcher, documents) if fast else None
         if found is None:
-            found = _matcher_scores(name.matcher(searcher, context), budget)
+            found = _matcher_scores(name.matcher(searcher, searcher.context()), budget)
         ids, scores = found
         if names_excluded is not None and len(ids):
             keep = ~names_excluded[ids]
             ids, scores = ids[keep], scores[keep]
         parts.append((ids, scores * names_scale))
         budget.check()
-    return _summed(parts, documents.size if documents is not None else None)
-
-
-DENSE_SHARE = 256  # arrays over all documents are cheaper than sorting up to this many times fewer
-
-
-def _summed(parts: list[tuple[np.ndarray, np.ndarray]], size: int | None = None) -> Matches:
-    """The documents of ``parts`` (each: document numbers in order, scores) with their scores
-    added up part after part: in arrays over all ``size`` documents when the parts are not
-    too few for that, else sorted (bincount adds in the order given, from 0.0 too)."""
-    parts = [part for part in parts if len(part[0])]
-    if not parts:
-        return _filtered(_NO_POSTINGS[0])
-    if len(parts) == 1:
-        return Matches(*parts[0])
-    if size is not None and size <= DENSE_SHARE * sum(len(part[0]) for part in parts):
-        return _added(parts, size)
-    ids, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    return Matches(ids, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(ids)))
+    return parts
 
 
 def _term_scores(

@@ -83,7 +83,7 @@ def language_weights(
     return weights
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # evaluation looks readings up to count alike ones once
 class Reading:
     """One free-text leaf as Whoosh queries: per language field (boosted by the language's
     weight), and as name keys for documents outside the languages read."""
@@ -135,10 +135,12 @@ def read(
     return Reading(tuple(parts), tuple(prefixes), names, terms)
 
 
-def name_keys_of(
-    node: syntax.Node | None, weights: Mapping[str, float], keep: Callable[[str], bool]
-) -> Callable[[syntax.Words], list[str]]:
-    """The name keys of a leaf, read as names in the query's likeliest language.
+NamesReading = tuple[tuple[str | None, ...], bool]  # dictionaries' languages, all in lowercase
+
+
+def names_reading(node: syntax.Node | None, weights: Mapping[str, float]) -> NamesReading:
+    """How the query's words are read as names: in which languages' dictionaries (the
+    likeliest language's first), and whether the query is typed all in lowercase.
 
     A query typed all in lowercase offers every word that its language's dictionary
     does not know as a common word; otherwise only its capitalized words are names.
@@ -150,7 +152,13 @@ def name_keys_of(
     # query is read in, and English, the commonest language of queries an index may not
     # hold. (Not whatever language the text looks like: each dictionary costs a fraction
     # of a second to load, and odd text would load one after another.)
-    langs = list(dict.fromkeys([top, COMMON_WORDS_FALLBACK] if lowercase else [top]))
+    return tuple(dict.fromkeys([top, COMMON_WORDS_FALLBACK] if lowercase else [top])), lowercase
+
+
+def name_keys_of(names_as: NamesReading, keep: Callable[[str], bool]) -> Callable[[syntax.Words], list[str]]:
+    """The name keys of a leaf (those ``keep`` keeps), read as names as ``names_as``
+    (:func:`names_reading`) says."""
+    langs, lowercase = names_as
 
     def keys(leaf: syntax.Words) -> list[str]:
         if leaf.kind != "word":  # a phrase or a prefix is meant as written

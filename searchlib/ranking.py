@@ -67,6 +67,8 @@ class LanguageBM25F(scoring.BM25F):
         self.field_docs = dict(field_docs)
         self.idf_per_language = ranking.idf_per_language
         self.statistics: LiveStatistics | None = None
+        # per field, with ``statistics`` set (one commit's): its shape, None if not scored here
+        self._shapes: dict[str, tuple[float, float, float] | None] = {}
 
     def idf(self, searcher: Any, fieldname: str, text: str) -> float:
         parent = searcher.get_parent()
@@ -92,10 +94,15 @@ class LanguageBM25F(scoring.BM25F):
         """(IDF, average field length, B, K1) of a term in ``df`` documents of ``fieldname``,
         as :meth:`scorer` would score it without reading the term; None where it would hand
         the term to Whoosh's own scorer."""
-        if not self.field_docs.get(fieldname) or not searcher.schema[fieldname].scorable:
+        shape = self._shapes.get(fieldname, ())
+        if shape == ():
+            scored = self.field_docs.get(fieldname) and searcher.schema[fieldname].scorable
+            shape = self._shape(searcher, fieldname) if scored else None
+            if self.statistics is not None:  # the commit's: the same for every later search
+                self._shapes[fieldname] = shape
+        if shape is None:
             return None
-        parent = searcher.get_parent()
-        return self.idf_of(parent, fieldname, df), *self._shape(searcher, fieldname)
+        return self.idf_of(searcher.get_parent(), fieldname, df), *shape
 
     def _shape(self, searcher: Any, fieldname: str) -> tuple[float, float, float]:
         """(average field length, B, K1) of a field filed under one language."""

@@ -255,3 +255,56 @@ def test_terms_scored_from_blocks_of_postings_score_as_whooshs_matchers(
             monkeypatch.setattr(matching, "BLOCK_READS", False)
             slow = [(h.id, h.score) for h in searched.search(text, limit=RANKED, highlight=False)]
             assert fast == slow, text
+
+
+def test_sums_of_parts_add_up_as_one_document_at_a_time_however_they_are_kept() -> None:
+    """matching._added: each sum's parts added in order from 0.0, then the sums in order,
+    to the last bit, whether it keeps them in arrays over all documents or sorted (few
+    postings among many documents, many among few, and mixed)."""
+    import numpy as np
+
+    from searchlib import matching
+
+    rng = np.random.default_rng(3)
+    for size in (50, 5_000, 200_000):
+        for _ in range(60):
+            sums = []
+            for _ in range(rng.integers(1, 6)):
+                parts = []
+                for _ in range(rng.integers(1, 4)):
+                    ids = np.unique(rng.integers(0, size, rng.integers(0, 60)))
+                    parts.append((ids, rng.random(len(ids)) * 10))
+                sums.append(parts)
+            expected: dict[int, float] = {}
+            for parts in sums:
+                own: dict[int, float] = {}
+                for ids, scores in parts:
+                    for docnum, score in zip(ids.tolist(), scores.tolist(), strict=True):
+                        own[docnum] = own.get(docnum, 0.0) + score
+                for docnum, score in own.items():
+                    expected[docnum] = expected.get(docnum, 0.0) + score
+            found = matching._added(sums, size)
+            assert found.ids.tolist() == sorted(expected)
+            assert found.as_dict() == expected
+
+
+def test_readings_kept_between_searches_rank_as_a_fresh_open(seed_index, monkeypatch) -> None:
+    """A leaf's reading is kept per snapshot for later searches (Index._Snapshot.read): it
+    must depend on nothing else that differs between them (the query's languages, how its
+    names are read: capitalized or all lowercase, cross-script or not), even when the kept
+    readings are dropped every other search."""
+    from searchlib import index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_KEPT_READINGS", 3)
+    asked = [
+        ("Laos", {}), ("laos", {}), ("Laos", {"lang": "en"}), ("laos vientiane", {}),
+        ("Laos Vientiane", {}), ("АСЕАН", {}), ("асеан", {}), ("АСЕАН", {"cross_script": False}),
+        ("Laos", {"cross_script": False}), ("utenriksminister Laos", {}), ("laos", {"lang": "no"}),
+        ("laos Vientiane", {}), ("vientiane", {}), ("Laos", {"lang": "ru"}), ("Vientiane", {"lang": "ar"}),
+        ("Laos", {"cross_script": False, "lang": "ru"}), ("Laos", {"cross_script": False, "lang": "no"}),
+    ]  # fmt: skip
+    for text, options in asked * 2:
+        kept = [(h.id, h.score) for h in seed_index.search(text, limit=20, highlight=False, **options)]
+        with searchlib.Index.open(seed_index.path) as fresh:
+            expected = [(h.id, h.score) for h in fresh.search(text, limit=20, highlight=False, **options)]
+        assert kept == expected, (text, options)
