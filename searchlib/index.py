@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import attrs
 from whoosh import index as whoosh_index
@@ -244,7 +245,7 @@ class Index:
         """Each field a query can name (``name:value``, ``filter=``), with its kind: text,
         keyword, numeric, date, boolean or lang."""
         with self._reading():
-            return self._snapshot().kinds()
+            return dict(self._snapshot().kinds())
 
     def add_field(self, name: str, field: Field) -> None:
         """Declare a field in an existing index, in one commit. Documents already indexed do
@@ -466,7 +467,8 @@ class Index:
                 )
             return found
 
-        names_scale = self._names_scale(leaves, reading, searcher) if name_keys else 0.0
+        leaf_readings = [reading(leaf) for leaf in leaves]
+        names_scale = self._names_scale(leaf_readings, searcher) if name_keys else 0.0
         budget.prefixes = sum(
             len(weights) * (1 if leaf.field else 2 + len(text_fields))
             for leaf in leaves
@@ -477,7 +479,7 @@ class Index:
             return matching.reading_parts(reading(leaf), searcher, names_scale, read_docs, budget, documents)
 
         matches = matching.evaluate(node, documents, leaf_parts, reading)
-        marked = _MarkedTerms([readings[leaf] for leaf in leaves if leaf in readings], weights)
+        marked = _MarkedTerms(leaf_readings, weights)
         hits = Results()
         hits.truncated = tuple(dict.fromkeys(budget.truncated))
         hits.total = len(matches)
@@ -505,23 +507,18 @@ class Index:
             )
         return hits
 
-    def _names_scale(
-        self,
-        leaves: list[syntax.Words],
-        reading: Callable[[syntax.Words], query.Reading],
-        searcher: Searcher,
-    ) -> float:
+    def _names_scale(self, leaf_readings: list[query.Reading], searcher: Searcher) -> float:
         """What a name key's BM25 is multiplied by: ``names_weight`` times the query's ideal
         score in its own languages (its words' summed) over the ideal of its best name key.
         A name hit thus weighs the same whatever else matches, and stays below what the
         query's words can weigh in their own language (``АСЕАН`` ranks the Russian article
         above ``ASEAN``)."""
-        names = max((matching.ideal_score(reading(leaf).names, searcher) for leaf in leaves), default=0.0)
+        names = max((matching.ideal_score(reading.names, searcher) for reading in leaf_readings), default=0.0)
         if not names:  # no name key in the index: nothing to scale
             return 0.0
         main = 0.0
-        for leaf in leaves:
-            main += matching.ideal_score(reading(leaf).parts, searcher)
+        for reading in leaf_readings:
+            main += matching.ideal_score(reading.parts, searcher)
         return self.ranking.names_weight * main / names
 
     def _current_searcher(self) -> Searcher:
@@ -621,6 +618,8 @@ class _Snapshot:
     declared: dict[str, Field]  # the fields declared in its schema
     seen_mtime: int | None = None  # the directory's modification time when it was last current
     readings: dict[Hashable, query.Reading] = attrs.Factory(dict)  # see read()
+    _kinds: Mapping[str, str] | None = attrs.field(default=None, init=False)
+    _text_fields: Mapping[str, float] | None = attrs.field(default=None, init=False)
 
     def is_latest(self, path: Path) -> bool:
         """Whether this snapshot reads the latest commit. A commit renames its table of
@@ -642,14 +641,19 @@ class _Snapshot:
     def chain_versions(self) -> dict[str, int]:
         return chain_versions(self.searcher.schema)
 
-    def kinds(self) -> dict[str, str]:
+    def kinds(self) -> Mapping[str, str]:
         """What ``name:value`` means for each field a query can name."""
-        kinds = dict(syntax.BUILTIN_KINDS)
-        kinds.update((name, field.kind) for name, field in self.declared.items() if field.kind != "stored")
-        return kinds
+        if self._kinds is None:
+            own = {name: field.kind for name, field in self.declared.items() if field.kind != "stored"}
+            self._kinds = MappingProxyType({**syntax.BUILTIN_KINDS, **own})
+        return self._kinds
 
-    def text_fields(self) -> dict[str, float]:
-        return {name: field.boost for name, field in self.declared.items() if isinstance(field, Text)}
+    def text_fields(self) -> Mapping[str, float]:
+        """The declared text fields, with their boosts."""
+        if self._text_fields is None:
+            found = {name: field.boost for name, field in self.declared.items() if isinstance(field, Text)}
+            self._text_fields = MappingProxyType(found)
+        return self._text_fields
 
     def read(self, key: Hashable, reading: Callable[[], query.Reading]) -> query.Reading:
         """``reading()``, kept under ``key`` (a leaf and how its query is read) for the later

@@ -82,9 +82,8 @@ class TermCache:
         if self._held > MAX_CACHED_POSTINGS:
             self._arrays.clear()
             self._held = 0
-        for array in found:
-            if array.flags.writeable:  # a term's ids are often its cached postings' already
-                array.flags.writeable = False
+        for array in found:  # a term's ids are often its cached postings' already: no matter
+            array.setflags(write=False)
         self._arrays[key] = found
         self._held += len(found[0])
         return found
@@ -148,6 +147,7 @@ class Documents:
         self.facts = facts if facts is not None else Facts()
         self.storage = storage
         self.size = searcher.reader().doc_count_all()  # document numbers run below this
+        self.scored = TermCache()  # (field, text) → its scores under this searcher's weighting
 
     @property
     def universe(self) -> frozenset[int]:
@@ -619,28 +619,41 @@ def _term_scores(
     """``term``'s BM25F per document as Whoosh's matcher and scorer give it, to the last bit
     (the same expression, evaluated in the same order, in float64), from its postings'
     arrays and the documents' field lengths: Whoosh spent about 10 µs a posting in matcher,
-    scorer and column calls. None if this cannot score the term (then Whoosh does)."""
-    fieldname = term.fieldname
+    scorer and column calls. None if this cannot score the term (then Whoosh does).
+
+    Kept in ``documents.scored`` for the snapshot's later searches, which score under the
+    same weighting (the arrays of ``documents.facts.scores``, shared by every snapshot of
+    the commit, but looked up without the weighting's parameters)."""
+    key = (term.fieldname, term.text)
+    found = documents.scored.get(key)
+    if found is None:
+        found = _unboosted_scores(term.fieldname, term.text, searcher, documents)
+        if found is None:
+            return None
+        documents.scored.put(key, found)
+    ids, scores = found
+    return (ids, scores * term.boost) if term.boost != 1.0 else found
+
+
+def _unboosted_scores(
+    fieldname: str, text: str, searcher: Searcher, documents: Documents
+) -> tuple[np.ndarray, np.ndarray] | None:
     if documents.length_array(fieldname) is None:
         return None
-    postings = documents.postings(fieldname, term.text)
+    postings = documents.postings(fieldname, text)
     ids, tf = postings
     if not len(ids):
         return postings
     found = searcher.weighting.parameters(searcher, fieldname, len(ids))
     if found is None:
         return None
-    key = (fieldname, term.text, *found)
+    key = (fieldname, text, *found)
     cached = documents.facts.scores.get(key)
     if cached is not None:
-        scores = cached[1]
-    else:
-        idf, avgfl, b, k1 = found
-        scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))
-        documents.facts.scores.put(key, (ids, scores))
-    if term.boost != 1.0:
-        scores = scores * term.boost
-    return ids, scores
+        return cached
+    idf, avgfl, b, k1 = found
+    scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))
+    return documents.facts.scores.put(key, (ids, scores))
 
 
 def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -658,19 +671,16 @@ _NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 def ideal_score(queries: Iterable[q.Query], searcher: Searcher) -> float:
     """The most any one of ``queries`` (alternatives) can weigh: its boost times the IDF of
     its terms. A yardstick of the query, whichever documents match it."""
-    weights = [
-        query.boost * sum(searcher.idf(query.fieldname, term) for term in _terms_of(query))
-        for query in queries
-    ]
-    return max(weights, default=0.0)
-
-
-def _terms_of(query: q.Query) -> list[str]:
-    if isinstance(query, q.Phrase):
-        return list(query.words)
-    if isinstance(query, q.Term):
-        return [query.text]
-    return []
+    best, idf = 0.0, searcher.idf
+    for query in queries:
+        if isinstance(query, q.Term):
+            weight = query.boost * idf(query.fieldname, query.text)
+        elif isinstance(query, q.Phrase):
+            weight = query.boost * sum([idf(query.fieldname, word) for word in query.words])
+        else:
+            continue
+        best = max(best, weight)
+    return best
 
 
 def _matcher_scores(matcher, budget: Budget) -> tuple[np.ndarray, np.ndarray]:
