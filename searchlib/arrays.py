@@ -313,6 +313,7 @@ class SegmentArrays:
         self._parts = header["parts"]
         self._fields = header["fields"]
         self.starts = self._array("starts", np.int64)
+        self._start_at = memoryview(self.starts)  # a Python int per look-up, not a numpy scalar
         self.ids = self._array("ids", np.int32)
         self.weights = self._array("weights", np.float32)
         self.value_starts = self._array("value_starts", np.int64) if "value_starts" in self._parts else None
@@ -357,7 +358,7 @@ class SegmentArrays:
         slot = lookup.get(text)
         if slot is None:
             return _EMPTY
-        start, end = self.starts[slot], self.starts[slot + 1]
+        start, end = self._start_at[slot], self._start_at[slot + 1]
         return self.ids[start:end], self.weights[start:end]
 
     def body_word_starts(self, docnum: int) -> np.ndarray | None:
@@ -448,7 +449,7 @@ class SegmentArrays:
     def count(self, field: str, text: str) -> int:
         """How many postings the term has here (deleted documents' too)."""
         slot = (self._lookup(field) or {}).get(text)
-        return 0 if slot is None else int(self.starts[slot + 1] - self.starts[slot])
+        return 0 if slot is None else self._start_at[slot + 1] - self._start_at[slot]
 
 
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))

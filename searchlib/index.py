@@ -66,7 +66,6 @@ LOCK_TIMEOUT_S = 30.0
 Stored = Mapping[str, object]  # a document's stored fields
 STILL_S = 2.0  # a directory unchanged this long is not listed again to find a new commit
 NAMES_MIN_DF_CUTOFF = 20  # a small index keeps every name key
-MAX_KEPT_READINGS = 1 << 14  # per snapshot (1.3 kB each: 20 MB at most)
 
 
 @attrs.frozen
@@ -444,7 +443,7 @@ class Index:
         languages = list(documents.languages)
         weights = query.language_weights(node, languages, request.lang, self.ranking)
         read_codes = [code for code in languages if analyzers.canonical(code) in weights]
-        name_keys, names_as = None, None
+        name_keys = None
         if (
             request.cross_script
             and NAMES in searcher.schema
@@ -452,19 +451,17 @@ class Index:
             and len(read_codes) < len(languages)
         ):
             most = max(NAMES_MIN_DF_CUTOFF, int(self.ranking.names_max_df * searcher.doc_count()))
-            names_as = query.names_reading(node, weights)
-            name_keys = query.name_keys_of(names_as, lambda key: documents.postings_count(NAMES, key) <= most)
+            name_keys = query.name_keys_of(
+                node, weights, lambda key: documents.postings_count(NAMES, key) <= most
+            )
         read_docs = documents.mask(read_codes) if name_keys else None  # no name hits there
         readings: dict[syntax.Words, query.Reading] = {}
-        read_as = (tuple(weights.items()), names_as)  # what else a leaf's reading depends on
         text_fields = snapshot.text_fields()
 
         def reading(leaf: syntax.Words) -> query.Reading:
             found = readings.get(leaf)
             if found is None:
-                found = readings[leaf] = snapshot.read(
-                    (leaf, read_as), lambda: query.read(leaf, weights, self.ranking, name_keys, text_fields)
-                )
+                found = readings[leaf] = query.read(leaf, weights, self.ranking, name_keys, text_fields)
             return found
 
         leaf_readings = [reading(leaf) for leaf in leaves]
@@ -617,7 +614,6 @@ class _Snapshot:
     documents: matching.Documents
     declared: dict[str, Field]  # the fields declared in its schema
     seen_mtime: int | None = None  # the directory's modification time when it was last current
-    readings: dict[Hashable, query.Reading] = attrs.Factory(dict)  # see read()
     _kinds: Mapping[str, str] | None = attrs.field(default=None, init=False)
     _text_fields: Mapping[str, float] | None = attrs.field(default=None, init=False)
 
@@ -654,17 +650,6 @@ class _Snapshot:
             found = {name: field.boost for name, field in self.declared.items() if isinstance(field, Text)}
             self._text_fields = MappingProxyType(found)
         return self._text_fields
-
-    def read(self, key: Hashable, reading: Callable[[], query.Reading]) -> query.Reading:
-        """``reading()``, kept under ``key`` (a leaf and how its query is read) for the later
-        searches of this snapshot: queries share their common words (their readings depend
-        on nothing else that a snapshot may change). At most MAX_KEPT_READINGS are kept."""
-        found = self.readings.get(key)
-        if found is None:
-            if len(self.readings) >= MAX_KEPT_READINGS:
-                self.readings.clear()
-            found = self.readings[key] = reading()
-        return found
 
 
 class _Writer:

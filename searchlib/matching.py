@@ -30,7 +30,7 @@ from whoosh.searching import Searcher
 from analyzers import canonical
 from searchlib import arrays, syntax
 from searchlib.building import decode
-from searchlib.query import Reading
+from searchlib.query import Reading, Term
 from searchlib.syntax import QueryError
 
 Scores = dict[int, float]
@@ -147,7 +147,6 @@ class Documents:
         self.facts = facts if facts is not None else Facts()
         self.storage = storage
         self.size = searcher.reader().doc_count_all()  # document numbers run below this
-        self.scored = TermCache()  # (field, text) → its scores under this searcher's weighting
 
     @property
     def universe(self) -> frozenset[int]:
@@ -382,15 +381,15 @@ class Documents:
             found = segment.postings(fieldname, text) if segment is not None else None
             if found is None:
                 found = _whoosh_postings(leaf, fieldname, text)
-            if len(found[0]):
-                pieces.append((found[0] + offset if offset else found[0], found[1]))
+            if len(found[0]):  # numbers within the segment, as int64 from its first on
+                pieces.append((np.add(found[0], offset, dtype=np.int64) if offset else found[0], found[1]))
         if not pieces:
             return _NO_POSTINGS
         if len(pieces) == 1:
-            ids, weights = pieces[0][0].astype(np.int64), pieces[0][1].astype(np.float64)
+            ids, weights = pieces[0][0].astype(np.int64, copy=False), pieces[0][1].astype(np.float64)
         else:
-            ids = np.concatenate([p[0] for p in pieces]).astype(np.int64, copy=False)
-            weights = np.concatenate([p[1] for p in pieces]).astype(np.float64, copy=False)
+            ids = np.concatenate([p[0] for p in pieces], dtype=np.int64)
+            weights = np.concatenate([p[1] for p in pieces], dtype=np.float64)
         if self.has_deletions:
             keep = self.live[ids]
             ids, weights = ids[keep], weights[keep]
@@ -590,21 +589,13 @@ def reading_parts(
     budget.check()
     parts: list[tuple[np.ndarray, np.ndarray]] = []
     for part in reading.parts:
-        fast = BLOCK_READS and documents is not None and isinstance(part, q.Term)
-        found = _term_scores(part, searcher, documents) if fast else None
-        if found is None:
-            found = _matcher_scores(part.matcher(searcher, searcher.context()), budget)
-        parts.append(found)
+        parts.append(_part_scores(part, searcher, documents, budget))
         budget.check()
     for prefix in reading.prefixes:
         docs = ids_of(_prefix_docs(searcher, prefix, budget))
         parts.append((docs, np.full(len(docs), prefix.boost)))
     for name in reading.names:
-        fast = BLOCK_READS and documents is not None
-        found = _term_scores(name, searcher, documents) if fast else None
-        if found is None:
-            found = _matcher_scores(name.matcher(searcher, searcher.context()), budget)
-        ids, scores = found
+        ids, scores = _part_scores(name, searcher, documents, budget)
         if names_excluded is not None and len(ids):
             keep = ~names_excluded[ids]
             ids, scores = ids[keep], scores[keep]
@@ -613,46 +604,45 @@ def reading_parts(
     return parts
 
 
+def _part_scores(
+    part: Term | q.Query, searcher: Searcher, documents: Documents | None, budget: Budget
+) -> Part:
+    """What a reading's part scores: a term from its postings' arrays where it can, else
+    (a phrase) through Whoosh's matchers."""
+    if isinstance(part, Term):
+        found = _term_scores(part, searcher, documents) if BLOCK_READS and documents is not None else None
+        if found is not None:
+            return found
+        part = part.query()
+    return _matcher_scores(part.matcher(searcher, searcher.context()), budget)
+
+
 def _term_scores(
-    term: q.Term, searcher: Searcher, documents: Documents
+    term: Term, searcher: Searcher, documents: Documents
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """``term``'s BM25F per document as Whoosh's matcher and scorer give it, to the last bit
     (the same expression, evaluated in the same order, in float64), from its postings'
     arrays and the documents' field lengths: Whoosh spent about 10 µs a posting in matcher,
-    scorer and column calls. None if this cannot score the term (then Whoosh does).
-
-    Kept in ``documents.scored`` for the snapshot's later searches, which score under the
-    same weighting (the arrays of ``documents.facts.scores``, shared by every snapshot of
-    the commit, but looked up without the weighting's parameters)."""
-    key = (term.fieldname, term.text)
-    found = documents.scored.get(key)
-    if found is None:
-        found = _unboosted_scores(term.fieldname, term.text, searcher, documents)
-        if found is None:
-            return None
-        documents.scored.put(key, found)
-    ids, scores = found
-    return (ids, scores * term.boost) if term.boost != 1.0 else found
-
-
-def _unboosted_scores(
-    fieldname: str, text: str, searcher: Searcher, documents: Documents
-) -> tuple[np.ndarray, np.ndarray] | None:
+    scorer and column calls. None if this cannot score the term (then Whoosh does). Kept,
+    boosted, for the commit's later searches (a title's boost is the same in most)."""
+    fieldname = term.fieldname
     if documents.length_array(fieldname) is None:
         return None
-    postings = documents.postings(fieldname, text)
+    postings = documents.postings(fieldname, term.text)
     ids, tf = postings
     if not len(ids):
         return postings
     found = searcher.weighting.parameters(searcher, fieldname, len(ids))
     if found is None:
         return None
-    key = (fieldname, text, *found)
+    key = (fieldname, term.text, term.boost, *found)
     cached = documents.facts.scores.get(key)
     if cached is not None:
         return cached
     idf, avgfl, b, k1 = found
     scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))
+    if term.boost != 1.0:
+        scores = scores * term.boost
     return documents.facts.scores.put(key, (ids, scores))
 
 
@@ -668,12 +658,12 @@ def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.nd
 _NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
-def ideal_score(queries: Iterable[q.Query], searcher: Searcher) -> float:
+def ideal_score(queries: Iterable[Term | q.Query], searcher: Searcher) -> float:
     """The most any one of ``queries`` (alternatives) can weigh: its boost times the IDF of
     its terms. A yardstick of the query, whichever documents match it."""
     best, idf = 0.0, searcher.idf
     for query in queries:
-        if isinstance(query, q.Term):
+        if isinstance(query, Term):
             weight = query.boost * idf(query.fieldname, query.text)
         elif isinstance(query, q.Phrase):
             weight = query.boost * sum([idf(query.fieldname, word) for word in query.words])

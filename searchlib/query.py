@@ -12,6 +12,7 @@ the languages it is *not* read in, are what :mod:`searchlib.matching` scores.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
 import attrs
 from whoosh import query as q
@@ -27,7 +28,7 @@ from searchlib.syntax import QueryError
 MAX_QUERY_WORDS = 1024
 COMMON_WORDS_FALLBACK = "en"
 
-__all__ = ["MAX_QUERY_WORDS", "QueryError", "Reading", "language_weights", "parse", "read"]
+__all__ = ["MAX_QUERY_WORDS", "QueryError", "Reading", "Term", "language_weights", "parse", "read"]
 
 
 def parse(text: str, fields: Mapping[str, str] = syntax.BUILTIN_KINDS) -> syntax.Node | None:
@@ -83,14 +84,26 @@ def language_weights(
     return weights
 
 
+class Term(NamedTuple):
+    """One term of one field, boosted: most of a reading. (A Whoosh ``Term`` query costs
+    many times more to make and to hash; :meth:`query` makes one where Whoosh must match.)"""
+
+    fieldname: str
+    text: str
+    boost: float = 1.0
+
+    def query(self) -> q.Term:
+        return q.Term(self.fieldname, self.text, boost=self.boost)
+
+
 @attrs.frozen(cache_hash=True)  # evaluation looks readings up to count alike ones once
 class Reading:
-    """One free-text leaf as Whoosh queries: per language field (boosted by the language's
-    weight), and as name keys for documents outside the languages read."""
+    """One free-text leaf as terms and Whoosh queries: per language field (boosted by the
+    language's weight), and as name keys for documents outside the languages read."""
 
-    parts: tuple[q.Query, ...]
+    parts: tuple[Term | q.Phrase, ...]
     prefixes: tuple[q.Prefix, ...]  # scored as a constant, whatever term of theirs matched
-    names: tuple[q.Term, ...]
+    names: tuple[Term, ...]
     # analyzer key → its terms, for highlighting; left out of equality, so that two readings
     # are equal when they search the same terms in the same fields
     terms: Mapping[str, frozenset[str]] = attrs.field(eq=False)
@@ -108,7 +121,7 @@ def read(
 ) -> Reading:
     """``leaf`` read in each language of ``weights``; ``name_keys`` gives its name keys;
     ``text_fields`` the declared text fields searched beside title and body, with their boosts."""
-    parts: list[q.Query] = []
+    parts: list[Term | q.Phrase] = []
     prefixes: list[q.Prefix] = []
     terms: dict[str, frozenset[str]] = {}
     for key, weight in weights.items():
@@ -126,21 +139,19 @@ def read(
         words = [t.term for t in tokens]
         terms[key] = frozenset(words)
         if len(words) == 1 and leaf.kind != "phrase":
-            parts += [q.Term(field, words[0], boost=boost) for field, boost in targets]
+            parts += [Term(field, words[0], boost) for field, boost in targets]
             continue
         # Stopwords dropped inside the phrase still hold their positions in documents.
         slop = 1 + leaf.slop + (tokens[-1].position - tokens[0].position + 1 - len(tokens))
         parts += [q.Phrase(field, words, slop=slop, boost=boost) for field, boost in targets]
-    names = tuple(q.Term(NAMES, key) for key in (name_keys(leaf) if name_keys else []))
+    names = tuple(Term(NAMES, key) for key in (name_keys(leaf) if name_keys else []))
     return Reading(tuple(parts), tuple(prefixes), names, terms)
 
 
-NamesReading = tuple[tuple[str | None, ...], bool]  # dictionaries' languages, all in lowercase
-
-
-def names_reading(node: syntax.Node | None, weights: Mapping[str, float]) -> NamesReading:
-    """How the query's words are read as names: in which languages' dictionaries (the
-    likeliest language's first), and whether the query is typed all in lowercase.
+def name_keys_of(
+    node: syntax.Node | None, weights: Mapping[str, float], keep: Callable[[str], bool]
+) -> Callable[[syntax.Words], list[str]]:
+    """The name keys of a leaf, read as names in the query's likeliest language.
 
     A query typed all in lowercase offers every word that its language's dictionary
     does not know as a common word; otherwise only its capitalized words are names.
@@ -152,13 +163,7 @@ def names_reading(node: syntax.Node | None, weights: Mapping[str, float]) -> Nam
     # query is read in, and English, the commonest language of queries an index may not
     # hold. (Not whatever language the text looks like: each dictionary costs a fraction
     # of a second to load, and odd text would load one after another.)
-    return tuple(dict.fromkeys([top, COMMON_WORDS_FALLBACK] if lowercase else [top])), lowercase
-
-
-def name_keys_of(names_as: NamesReading, keep: Callable[[str], bool]) -> Callable[[syntax.Words], list[str]]:
-    """The name keys of a leaf (those ``keep`` keeps), read as names as ``names_as``
-    (:func:`names_reading`) says."""
-    langs, lowercase = names_as
+    langs = list(dict.fromkeys([top, COMMON_WORDS_FALLBACK] if lowercase else [top]))
 
     def keys(leaf: syntax.Words) -> list[str]:
         if leaf.kind != "word":  # a phrase or a prefix is meant as written

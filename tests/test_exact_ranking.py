@@ -286,25 +286,3 @@ def test_sums_of_parts_add_up_as_one_document_at_a_time_however_they_are_kept() 
             found = matching._added(sums, size)
             assert found.ids.tolist() == sorted(expected)
             assert found.as_dict() == expected
-
-
-def test_readings_kept_between_searches_rank_as_a_fresh_open(seed_index, monkeypatch) -> None:
-    """A leaf's reading is kept per snapshot for later searches (Index._Snapshot.read): it
-    must depend on nothing else that differs between them (the query's languages, how its
-    names are read: capitalized or all lowercase, cross-script or not), even when the kept
-    readings are dropped every other search."""
-    from searchlib import index as index_module
-
-    monkeypatch.setattr(index_module, "MAX_KEPT_READINGS", 3)
-    asked = [
-        ("Laos", {}), ("laos", {}), ("Laos", {"lang": "en"}), ("laos vientiane", {}),
-        ("Laos Vientiane", {}), ("АСЕАН", {}), ("асеан", {}), ("АСЕАН", {"cross_script": False}),
-        ("Laos", {"cross_script": False}), ("utenriksminister Laos", {}), ("laos", {"lang": "no"}),
-        ("laos Vientiane", {}), ("vientiane", {}), ("Laos", {"lang": "ru"}), ("Vientiane", {"lang": "ar"}),
-        ("Laos", {"cross_script": False, "lang": "ru"}), ("Laos", {"cross_script": False, "lang": "no"}),
-    ]  # fmt: skip
-    for text, options in asked * 2:
-        kept = [(h.id, h.score) for h in seed_index.search(text, limit=20, highlight=False, **options)]
-        with searchlib.Index.open(seed_index.path) as fresh:
-            expected = [(h.id, h.score) for h in fresh.search(text, limit=20, highlight=False, **options)]
-        assert kept == expected, (text, options)
