@@ -105,7 +105,6 @@ class Facts:
     frequencies: dict[tuple[str, str], int] = attrs.Factory(dict)
     counts: dict[tuple[str, str], int] = attrs.Factory(dict)  # deleted documents too
     lengths: dict[str, int] = attrs.Factory(dict)
-    field_lengths: dict[str, list] = attrs.Factory(dict)
     length_arrays: dict[str, np.ndarray] = attrs.Factory(dict)
     segments: list[tuple[int, arrays.SegmentArrays | None, object]] | None = None
     live: np.ndarray | None = None  # True for each live document number
@@ -286,31 +285,22 @@ class Documents:
             self.facts.exact[field] = found
         return self.facts.exact[field]
 
-    def field_lengths(self, fieldname: str) -> list | None:
+    def length_array(self, fieldname: str) -> np.ndarray | None:
         """Each document's length in ``fieldname`` as Whoosh's scorer reads it (one byte,
-        decoded; None where the field is empty), by document number: one list per commit.
-        None if a segment keeps its lengths some other way."""
-        if fieldname not in self.facts.field_lengths:
-            found: list = []
+        decoded; 0 where the field is empty), by document number, as floats: one array per
+        commit. None if a segment keeps its lengths some other way."""
+        if fieldname not in self.facts.length_arrays:
+            found: list[np.ndarray] = []
             for leaf, _ in self.searcher.reader().leaf_readers():
                 perdoc = getattr(leaf, "_perdoc", None)
                 if perdoc is None or not hasattr(perdoc, "_cached_reader"):
                     return None
                 column = perdoc._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
                 if column is None:
-                    found.extend([None] * leaf.doc_count_all())
+                    found.append(np.zeros(leaf.doc_count_all()))
                 else:
-                    found.extend(whoosh3.byte_to_length(byte) if byte else None for byte in column)
-            self.facts.field_lengths[fieldname] = found
-        return self.facts.field_lengths[fieldname]
-
-    def length_array(self, fieldname: str) -> np.ndarray | None:
-        """:meth:`field_lengths` as floats (0 where the field is empty), for numpy."""
-        if fieldname not in self.facts.length_arrays:
-            lengths = self.field_lengths(fieldname)
-            if lengths is None:
-                return None
-            self.facts.length_arrays[fieldname] = np.array([n or 0 for n in lengths], dtype=np.float64)
+                    found.append(_LENGTH_OF_BYTE[np.fromiter(column, np.uint8)])
+            self.facts.length_arrays[fieldname] = np.concatenate(found) if found else np.zeros(0)
         return self.facts.length_arrays[fieldname]
 
     def mask(self, codes: Iterable[str]) -> np.ndarray:
@@ -431,6 +421,10 @@ class Documents:
             if docnum not in self.facts.keys:
                 self.facts.keys[docnum] = (self.date_key(docnum), self.stored_fields(docnum)["id"])
         return self.facts.keys
+
+
+# a length byte's length (Whoosh's encoding); 0 stands for an empty field
+_LENGTH_OF_BYTE = np.array([whoosh3.byte_to_length(byte) if byte else 0 for byte in range(256)], np.float64)
 
 
 def ids_of(docnums: Iterable[int]) -> np.ndarray:
