@@ -120,14 +120,15 @@ def query_name_keys(
     The dictionaries are asked last, of the words whose keys are kept: they cost most.
     """
     key_lang = canonical(langs[0] if langs else None)
-    keys = []
+    keys: list[str] = []
     for word, _, _, is_bigram in words(text):
-        if is_bigram:
+        candidates = () if is_bigram else word_keys(word, key_lang, lowercase)
+        if not candidates:  # a bigram, or a word that does not look like a name
             continue
-        found = [key for key in word_keys(word, key_lang, lowercase) if keep is None or keep(key)]
+        found = [key for key in candidates if keep is None or keep(key)]
         if found and not (lowercase and any(is_common_word(word, canonical(lang)) for lang in langs)):
             keys.extend(found)
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys(keys)) if keys else keys
 
 
 def _is_common_word(word: str, key_lang: str) -> bool:

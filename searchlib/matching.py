@@ -65,27 +65,23 @@ class Budget:
 SCORE_DIGITS = 6  # scores are ranked, and shown, to this many decimals
 
 
-class TermCache:
+class TermCache(dict[Hashable, tuple[np.ndarray, np.ndarray]]):
     """Arrays per term (its postings, its scores under given parameters), kept while they
     hold at most MAX_CACHED_POSTINGS numbers, then all dropped: a bound, not an LRU, since
-    the searchers of every thread share it (a dictionary's single operations are atomic).
-    The arrays are read-only: a caller cannot change what the next search reads."""
+    the searchers of every thread share it (a dictionary's single operations are atomic;
+    ``get`` is the dictionary's own). The arrays are read-only: a caller cannot change what
+    the next search reads."""
 
-    def __init__(self) -> None:
-        self._arrays: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
-        self._held = 0
-
-    def get(self, key: Hashable) -> tuple[np.ndarray, np.ndarray] | None:
-        return self._arrays.get(key)
+    held = 0
 
     def put(self, key: Hashable, found: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        if self._held > MAX_CACHED_POSTINGS:
-            self._arrays.clear()
-            self._held = 0
+        if self.held > MAX_CACHED_POSTINGS:
+            self.clear()
+            self.held = 0
         for array in found:  # a term's ids are often its cached postings' already: no matter
             array.setflags(write=False)
-        self._arrays[key] = found
-        self._held += len(found[0])
+        self[key] = found
+        self.held += len(found[0])
         return found
 
 
@@ -620,19 +616,19 @@ def _term_scores(
     scorer and column calls. None if this cannot score the term (then Whoosh does). Kept,
     boosted, for the commit's later searches (a title's boost is the same in most)."""
     fieldname = term.fieldname
-    if documents.length_array(fieldname) is None:
-        return None
     postings = documents.postings(fieldname, term.text)
     ids, tf = postings
     if not len(ids):
-        return postings
+        return postings if documents.length_array(fieldname) is not None else None
     found = searcher.weighting.parameters(searcher, fieldname, len(ids))
     if found is None:
         return None
     key = (fieldname, term.text, term.boost, *found)
-    cached = documents.facts.scores.get(key)
+    cached = documents.facts.scores.get(key)  # kept only where the field's lengths are read
     if cached is not None:
         return cached
+    if documents.length_array(fieldname) is None:
+        return None
     idf, avgfl, b, k1 = found
     scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))
     if term.boost != 1.0:
