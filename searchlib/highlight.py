@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence, Set
 
 import analyzers
@@ -92,7 +93,7 @@ def snippet_at(
         return None
     last = first + len(starts) - 1
     spaced = not has_unspaced(text[starts[0] : after])  # the usual case: a simpler pattern reads it
-    shown = [position for position in hits if first <= position <= last]
+    shown = hits[bisect_left(hits, first) : bisect_right(hits, last)]
     ends = {position: word_end(text, starts[position - first], spaced) for position in (*shown, last)}
     if None in ends.values():  # a start that is no word's
         return None

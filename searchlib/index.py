@@ -487,6 +487,7 @@ class Index:
         stored_page = [(docnum, documents.stored_fields(docnum)) for _, docnum in page]
         if request.highlight:
             marked.read_positions(documents, stored_page)
+        marks_fields = request.highlight and text_fields  # declared text fields have snippets too
         for (score, _), (docnum, stored) in zip(page, stored_page, strict=True):
             own = {name: stored[name] for name in declared_fields if name in stored}
             hits.append(
@@ -499,7 +500,7 @@ class Index:
                     date=stored.get("date"),
                     source=stored.get("source"),
                     fields=own,
-                    highlights=marked.highlights(stored, text_fields) if request.highlight else {},
+                    highlights=marked.highlights(stored, text_fields) if marks_fields else {},
                 )
             )
         return hits
