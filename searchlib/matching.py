@@ -577,7 +577,7 @@ def reading_parts(
         return None
     budget = budget or Budget()
     budget.check()
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    parts: list[Part] = []
     for part in reading.parts:
         parts.append(_part_scores(part, searcher, documents, budget))
         budget.check()

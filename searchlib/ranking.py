@@ -94,8 +94,9 @@ class LanguageBM25F(scoring.BM25F):
         """(IDF, average field length, B, K1) of a term in ``df`` documents of ``fieldname``,
         as :meth:`scorer` would score it without reading the term; None where it would hand
         the term to Whoosh's own scorer."""
-        shape = self._shapes.get(fieldname, ())
-        if shape == ():
+        if fieldname in self._shapes:
+            shape = self._shapes[fieldname]
+        else:
             scored = self.field_docs.get(fieldname) and searcher.schema[fieldname].scorable
             shape = self._shape(searcher, fieldname) if scored else None
             if self.statistics is not None:  # the commit's: the same for every later search
