@@ -12,7 +12,7 @@ import math
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import regex
@@ -118,25 +118,18 @@ def language_probabilities(text: str, candidates: Iterable[str] | None = None) -
 
 def _identify(text: str, candidates: Iterable[str] | None) -> tuple[str | None, list[tuple[str, float]]]:
     """The dominant script of ``text`` and its candidate languages with probabilities."""
-    allowed = {language_code(c) for c in candidates} if candidates is not None else None
+    allowed = _codes(tuple(candidates)) if candidates is not None else None
     sample = text[:SAMPLE_CHARS]
     script = dominant_script(sample)
     if script is None:
         return None, [(lang, 1.0 / len(allowed)) for lang in sorted(allowed)] if allowed else []
-    langs = list(SCRIPT_LANGUAGES[script])
-    if script == "Han" and _SCRIPT_PATTERNS["Kana"].search(sample):
-        langs = ["ja"]
-    if allowed is not None:
-        langs = [lang for lang in langs if lang in allowed] or sorted(allowed)
-    langs = list(dict.fromkeys(langs))
+    kana = script == "Han" and _SCRIPT_PATTERNS["Kana"].search(sample) is not None
+    langs, model_langs = _script_candidates(script, allowed, kana)
     if len(langs) == 1:
         return script, [(langs[0], 1.0)]
-    if script == "Han":
+    if script == "Han" or not model_langs:
         # Han characters alone are Chinese or Japanese kanji alike (図書館, 東京): both
         # readings count; kana, when present, made it Japanese above.
-        return script, [(lang, 1.0 / len(langs)) for lang in langs]
-    model_langs = [lang for lang in langs if lang in _model_labels()]
-    if not model_langs:
         return script, [(lang, 1.0 / len(langs)) for lang in langs]
     scores = _walker().likelihoods(sample, model_langs)
     prior = SCRIPT_PRIORS.get(script, DEFAULT_PRIOR)
@@ -146,22 +139,38 @@ def _identify(text: str, candidates: Iterable[str] | None) -> tuple[str | None, 
     return script, sorted(((lang, p / total) for lang, p in weighted.items()), key=lambda x: -x[1])
 
 
+@lru_cache(maxsize=64)
+def _codes(candidates: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(language_code(c) for c in candidates)
+
+
+@lru_cache(maxsize=256)
+def _script_candidates(
+    script: str, allowed: frozenset[str] | None, kana: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The languages ``text`` of ``script`` may be in, and those of them the model knows:
+    the same for every query of an index (its languages are ``allowed``)."""
+    langs = ["ja"] if kana else list(SCRIPT_LANGUAGES[script])
+    if allowed is not None:
+        langs = [lang for lang in langs if lang in allowed] or sorted(allowed)
+    langs = list(dict.fromkeys(langs))
+    return tuple(langs), tuple(lang for lang in langs if lang in _model_labels())
+
+
 def dominant_script(text: str) -> str | None:
     """The script most of the letters in ``text`` are written in, if any is known."""
     if len(_SCRIPT_MARKS) > MAX_MARKED_CHARS:  # text of every character there is: bounded
         _SCRIPT_MARKS.clear()
     marks = text.translate(_SCRIPT_MARKS)
-    counts = Counter(
-        {script: found for mark, script in _MARKED_SCRIPTS.items() if (found := marks.count(mark))}
-    )
-    if not counts:
-        return None
-    if len(counts) > 1:
-        # Latin names and acronyms turn up in text of every script; not the reverse.
+    present = set(marks)
+    if len(present) <= 1:  # one script (most text), or none
+        return _MARKED_SCRIPTS[marks[0]] if marks else None
+    counts = {_MARKED_SCRIPTS[mark]: marks.count(mark) for mark in sorted(present)}
+    if "Latin" in counts:  # Latin names and acronyms turn up in text of every script; not the reverse.
         counts["Latin"] //= LATIN_DISCOUNT
-    if counts["Kana"]:
+    if "Kana" in counts:
         counts["Kana"] += counts.pop("Han", 0)
-    return counts.most_common(1)[0][0]
+    return max(counts, key=counts.__getitem__)  # the first of the most, in the scripts' order
 
 
 class _ScriptMarks(dict):
@@ -225,12 +234,14 @@ class _Walker:
         for back in range(min(self.depth, len(data)) - 1, -1, -1):  # oldest byte of each window first
             ahead = states[back:]
             states[back:] = self._nextmove[self._rowbase[ahead] + data[: len(data) - back]]
-        features = self._output[states]
-        features, counts = np.unique(features[features >= 0], return_counts=True)
+        # the features in order, and how often each occurs (np.unique costs a third of this)
+        counted = sorted(Counter([f for f in self._output[states].tolist() if f >= 0]).items())
+        features = np.array([feature for feature, _ in counted], dtype=np.int64)
+        counts = np.array([count for _, count in counted], dtype=np.float32)
         columns = [column for lang in langs for column in self._columns[lang]]
         if len(features):  # the rows of the text's features only: the model stays mostly unread
             table = self._ptc[features][:, columns].astype(np.float32)
-            scores = np.log1p(counts.astype(np.float32)) @ table + self._pc[columns]
+            scores = np.log1p(counts) @ table + self._pc[columns]
         else:  # no feature: py3langid's scores are all zero
             scores = np.zeros(len(columns), dtype=np.float32)
         scores *= 1.0 / math.sqrt(len(data) or 1)

@@ -33,7 +33,7 @@ from searchlib import matching, ordering, query
 PHASES = (  # (owner, attribute, label)
     (query, "parse", "parse"),
     (query, "language_weights", "language identification"),
-    (query, "read", "reading the words (analysis, name keys)"),
+    (query.Reader, "read", "reading the words (analysis, name keys)"),
     (matching, "evaluate", "evaluation (scoring)"),
     (matching.Documents, "postings", "postings read (within scoring)"),
     (ordering, "ordered", "ordering"),

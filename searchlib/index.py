@@ -441,7 +441,8 @@ class Index:
         if len(leaves) > query.MAX_QUERY_WORDS:
             raise query.QueryError(f"the query has more than {query.MAX_QUERY_WORDS} words")
         languages = list(documents.languages)
-        weights = query.language_weights(node, languages, request.lang, self.ranking)
+        words = query.query_words(node)
+        weights = query.language_weights(node, languages, request.lang, self.ranking, words)
         read_codes = [code for code in languages if analyzers.canonical(code) in weights]
         name_keys = None
         if (
@@ -452,18 +453,11 @@ class Index:
         ):
             most = max(NAMES_MIN_DF_CUTOFF, int(self.ranking.names_max_df * searcher.doc_count()))
             name_keys = query.name_keys_of(
-                node, weights, lambda key: documents.postings_count(NAMES, key) <= most
+                words, weights, lambda key: documents.postings_count(NAMES, key) <= most
             )
         read_docs = documents.mask(read_codes) if name_keys else None  # no name hits there
-        readings: dict[syntax.Words, query.Reading] = {}
         text_fields = snapshot.text_fields()
-
-        def reading(leaf: syntax.Words) -> query.Reading:
-            found = readings.get(leaf)
-            if found is None:
-                found = readings[leaf] = query.read(leaf, weights, self.ranking, name_keys, text_fields)
-            return found
-
+        reading = query.Reader(weights, self.ranking, name_keys, text_fields).read
         leaf_readings = [reading(leaf) for leaf in leaves]
         names_scale = self._names_scale(leaf_readings, searcher) if name_keys else 0.0
         budget.prefixes = sum(
@@ -472,10 +466,10 @@ class Index:
             if leaf.kind == "prefix"
         )
 
-        def leaf_parts(leaf: syntax.Words) -> list[matching.Part] | None:
-            return matching.reading_parts(reading(leaf), searcher, names_scale, read_docs, budget, documents)
+        def parts_of(read: query.Reading) -> list[matching.Part] | None:
+            return matching.reading_parts(read, searcher, names_scale, read_docs, budget, documents)
 
-        matches = matching.evaluate(node, documents, leaf_parts, reading)
+        matches = matching.evaluate(node, documents, reading, parts_of)
         marked = _MarkedTerms(leaf_readings, weights)
         hits = Results()
         hits.truncated = tuple(dict.fromkeys(budget.truncated))

@@ -67,10 +67,10 @@ SCORE_DIGITS = 6  # scores are ranked, and shown, to this many decimals
 
 class TermCache(dict[Hashable, tuple[np.ndarray, np.ndarray]]):
     """Arrays per term (its postings, its scores under given parameters), kept while they
-    hold at most MAX_CACHED_POSTINGS numbers, then all dropped: a bound, not an LRU, since
-    the searchers of every thread share it (a dictionary's single operations are atomic;
-    ``get`` is the dictionary's own). The arrays are read-only: a caller cannot change what
-    the next search reads."""
+    hold at most MAX_CACHED_POSTINGS numbers (a term without any counting as one), then all
+    dropped: a bound, not an LRU, since the searchers of every thread share it (a
+    dictionary's single operations are atomic; ``get`` is the dictionary's own). The arrays
+    are read-only: a caller cannot change what the next search reads."""
 
     held = 0
 
@@ -81,7 +81,7 @@ class TermCache(dict[Hashable, tuple[np.ndarray, np.ndarray]]):
         for array in found:  # a term's ids are often its cached postings' already: no matter
             array.setflags(write=False)
         self[key] = found
-        self.held += len(found[0])
+        self.held += len(found[0]) or 1
         return found
 
 
@@ -436,35 +436,43 @@ Part = tuple[np.ndarray, np.ndarray]  # document numbers in order, their scores
 def evaluate(
     node: syntax.Node,
     documents: Documents,
-    leaf_parts: Callable[[syntax.Words], list[Part] | None],
-    leaf_identity: Callable[[syntax.Words], Hashable] = lambda leaf: leaf,
+    reading_of: Callable[[syntax.Words], Hashable],
+    parts_of: Callable[[Hashable], list[Part] | None],
 ) -> Matches:
-    """Every document ``node`` matches, with its score. A leaf's score is its parts'
-    (``leaf_parts``: what each of its readings scores) added up in order. Alternatives that
-    read the same (``leaf_identity``: ``Partei`` and ``Parteien`` both stem to ``partei``)
-    count once, as in the Whoosh queries the ranking was tuned on."""
+    """Every document ``node`` matches, with its score. A leaf's score is its reading's parts'
+    (``parts_of`` its ``reading_of``) added up in order. Alternatives that read the same
+    (``Partei`` and ``Parteien`` both stem to ``partei``) count once, as in the Whoosh
+    queries the ranking was tuned on."""
 
-    def once(items: Iterable[syntax.Node]) -> list[syntax.Node]:
-        unique = {leaf_identity(i) if isinstance(i, syntax.Words) else i: i for i in reversed(list(items))}
+    def once(items: Iterable[syntax.Node]) -> list[tuple[syntax.Node, Hashable]]:
+        """Each alternative with its reading (None: not a leaf), those read alike once."""
+        unique: dict[Hashable, tuple[syntax.Node, Hashable]] = {}
+        for item in reversed(list(items)):
+            if isinstance(item, syntax.Words):
+                reading = reading_of(item)
+                unique[reading] = (item, reading)
+            else:
+                unique[item] = (item, None)
         return list(reversed(unique.values()))
 
-    found = _evaluate(node, documents, leaf_parts, once)
+    found = _evaluate(node, documents, reading_of, parts_of, once)
     return found if found is not None else _filtered(_NO_POSTINGS[0])
 
 
-def _evaluate(node, documents, leaf_parts, once) -> Matches | None:
+def _evaluate(node, documents, reading_of, parts_of, once) -> Matches | None:
     """None stands for a clause with nothing in it to search for (a lone stopword), which
     leaves the clauses around it as they are."""
     if isinstance(node, syntax.Words):
-        parts = leaf_parts(node)
+        parts = parts_of(reading_of(node))
         return None if parts is None else _added([parts], documents.size)
     if isinstance(node, syntax.FILTERS):
         return _filtered(ids_of(documents.matching(node)))
+    how = (documents, reading_of, parts_of, once)
     if isinstance(node, syntax.Not):
-        return _conjunction([], [node.item], documents, leaf_parts, once)
+        return _conjunction([], [node.item], *how)
     if isinstance(node, syntax.Maybe):
-        required = _evaluate(node.required, documents, leaf_parts, once)
-        optional = _evaluate(node.optional, documents, leaf_parts, once)
+        required = _evaluate(node.required, *how)
+        optional = _evaluate(node.optional, *how)
         if required is None:
             return optional if optional else None
         if not optional:
@@ -473,13 +481,13 @@ def _evaluate(node, documents, leaf_parts, once) -> Matches | None:
     if isinstance(node, syntax.And):
         positive = [item for item in node.items if not isinstance(item, syntax.Not)]
         negative = [item.item for item in node.items if isinstance(item, syntax.Not)]
-        return _conjunction(positive, negative, documents, leaf_parts, once)
+        return _conjunction(positive, negative, *how)
     sums = []  # per alternative, the parts whose scores add up to its own
-    for item in once(node.items):
-        if isinstance(item, syntax.Words):  # a leaf's parts go into the sum as they are
-            parts = leaf_parts(item)
+    for item, reading in once(node.items):
+        if reading is not None:  # a leaf's parts go into the sum as they are
+            parts = parts_of(reading)
         else:
-            found = _evaluate(item, documents, leaf_parts, once)
+            found = _evaluate(item, *how)
             parts = None if found is None else [(found.ids, found.scores)]
         if parts is not None:
             sums.append(parts)
@@ -538,11 +546,10 @@ def _scores_at(matches: Matches, ids: np.ndarray) -> np.ndarray:
     return np.where(matches.ids[where] == ids, matches.scores[where], 0.0)
 
 
-def _conjunction(positive, negative, documents, leaf_parts, once) -> Matches | None:
-    musts = [r for r in (_evaluate(item, documents, leaf_parts, once) for item in positive) if r is not None]
-    excluded = [
-        r for r in (_evaluate(item, documents, leaf_parts, once) for item in negative) if r is not None
-    ]
+def _conjunction(positive, negative, documents, *how) -> Matches | None:
+    how = (documents, *how)
+    musts = [r for r in (_evaluate(item, *how) for item in positive) if r is not None]
+    excluded = [r for r in (_evaluate(item, *how) for item in negative) if r is not None]
     if not musts and not excluded:
         return None
     if musts:
@@ -579,7 +586,9 @@ def reading_parts(
     budget.check()
     parts: list[Part] = []
     for part in reading.parts:
-        parts.append(_part_scores(part, searcher, documents, budget))
+        found = _part_scores(part, searcher, documents, budget)
+        if len(found[0]):  # a part that matches nothing adds nothing (titles mostly)
+            parts.append(found)
         budget.check()
     for prefix in reading.prefixes:
         docs = ids_of(_prefix_docs(searcher, prefix, budget))
@@ -589,7 +598,8 @@ def reading_parts(
         if names_excluded is not None and len(ids):
             keep = ~names_excluded[ids]
             ids, scores = ids[keep], scores[keep]
-        parts.append((ids, scores * names_scale))
+        if len(ids):
+            parts.append((ids, scores * names_scale))
         budget.check()
     return parts
 
@@ -614,20 +624,24 @@ def _term_scores(
     (the same expression, evaluated in the same order, in float64), from its postings'
     arrays and the documents' field lengths: Whoosh spent about 10 µs a posting in matcher,
     scorer and column calls. None if this cannot score the term (then Whoosh does). Kept,
-    boosted, for the commit's later searches (a title's boost is the same in most)."""
-    fieldname = term.fieldname
-    postings = documents.postings(fieldname, term.text)
-    ids, tf = postings
-    if not len(ids):
-        return postings if documents.length_array(fieldname) is not None else None
-    found = searcher.weighting.parameters(searcher, fieldname, len(ids))
-    if found is None:
-        return None
-    key = (fieldname, term.text, term.boost, *found)
+    boosted, for the commit's later searches (a title's boost is the same in most) under the
+    weighting's knobs, which with the commit decide its parameters."""
+    weighting = searcher.weighting
+    key = (term, weighting.knobs)
     cached = documents.facts.scores.get(key)  # kept only where the field's lengths are read
     if cached is not None:
         return cached
-    if documents.length_array(fieldname) is None:
+    fieldname = term.fieldname
+    postings = documents.postings(fieldname, term.text)
+    ids, tf = postings
+    if not len(ids):  # kept too: most words are in no title
+        return (
+            documents.facts.scores.put(key, postings)
+            if documents.length_array(fieldname) is not None
+            else None
+        )
+    found = weighting.parameters(searcher, fieldname, len(ids))
+    if found is None or documents.length_array(fieldname) is None:
         return None
     idf, avgfl, b, k1 = found
     scores = idf * ((tf * (k1 + 1)) / (tf + documents.norms(fieldname, avgfl, b, k1)[ids]))

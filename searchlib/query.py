@@ -28,7 +28,7 @@ from searchlib.syntax import QueryError
 MAX_QUERY_WORDS = 1024
 COMMON_WORDS_FALLBACK = "en"
 
-__all__ = ["MAX_QUERY_WORDS", "QueryError", "Reading", "Term", "language_weights", "parse", "read"]
+__all__ = ["MAX_QUERY_WORDS", "QueryError", "Reader", "Reading", "Term", "language_weights", "parse"]
 
 
 def parse(text: str, fields: Mapping[str, str] = syntax.BUILTIN_KINDS) -> syntax.Node | None:
@@ -59,19 +59,23 @@ def language_weights(
     index_languages: Iterable[str],
     lang: str | None = None,
     ranking: Ranking = DEFAULT_RANKING,
+    words: str | None = None,
 ) -> dict[str, float]:
     """Weight per analyzer key for reading the query, from its likely languages.
 
     With ``lang`` given, only that language is read. Otherwise the query's words
-    are identified among the languages the index holds (script first), and each
-    candidate is weighted by its probability relative to the likeliest one.
+    (``words``, if its caller has them: :func:`query_words`) are identified among the
+    languages the index holds (script first), and each candidate is weighted by its
+    probability relative to the likeliest one.
     """
     present = list(index_languages)
     if lang is not None:
         return {analyzers.canonical(lang): 1.0}
     if not present:
         return {}
-    probabilities = analyzers.detect.language_probabilities(query_words(node), present)
+    probabilities = analyzers.detect.language_probabilities(
+        query_words(node) if words is None else words, present
+    )
     if not probabilities:
         probabilities = [(code, 1.0) for code in present]
     top = max(p for _, p in probabilities) or 1.0
@@ -112,51 +116,80 @@ class Reading:
         return not (self.parts or self.prefixes or self.names)
 
 
-def read(
-    leaf: syntax.Words,
-    weights: Mapping[str, float],
-    ranking: Ranking = DEFAULT_RANKING,
-    name_keys: Callable[[syntax.Words], list[str]] | None = None,
-    text_fields: Mapping[str, float] | None = None,
-) -> Reading:
-    """``leaf`` read in each language of ``weights``; ``name_keys`` gives its name keys;
-    ``text_fields`` the declared text fields searched beside title and body, with their boosts."""
-    parts: list[Term | q.Phrase] = []
-    prefixes: list[q.Prefix] = []
-    terms: dict[str, frozenset[str]] = {}
-    for key, weight in weights.items():
-        targets = [
-            (field, boost * weight) for field, boost in _targets(leaf.field, key, ranking, text_fields or {})
-        ]
-        if leaf.kind == "prefix":
-            folded = analyzers.chain(key).fold(leaf.text)
-            if folded:
-                prefixes += [q.Prefix(field, folded, boost=boost) for field, boost in targets]
-            continue
-        tokens = analyzers.analyze(leaf.text, key)
-        if not tokens:
-            continue
-        words = [t.term for t in tokens]
-        terms[key] = frozenset(words)
-        if len(words) == 1 and leaf.kind != "phrase":
-            parts += [Term(field, words[0], boost) for field, boost in targets]
-            continue
-        # Stopwords dropped inside the phrase still hold their positions in documents.
-        slop = 1 + leaf.slop + (tokens[-1].position - tokens[0].position + 1 - len(tokens))
-        parts += [q.Phrase(field, words, slop=slop, boost=boost) for field, boost in targets]
-    names = tuple(Term(NAMES, key) for key in (name_keys(leaf) if name_keys else []))
-    return Reading(tuple(parts), tuple(prefixes), names, terms)
+class Reader:
+    """How one search reads its leaves: each in the languages of ``weights`` (its terms
+    boosted by the language's weight), ``name_keys`` giving its name keys and
+    ``text_fields`` the declared text fields searched beside title and body, with their
+    boosts. A leaf the query holds twice is read once."""
+
+    def __init__(
+        self,
+        weights: Mapping[str, float],
+        ranking: Ranking = DEFAULT_RANKING,
+        name_keys: Callable[[syntax.Words], list[str]] | None = None,
+        text_fields: Mapping[str, float] | None = None,
+    ) -> None:
+        self._weights, self._ranking, self._name_keys = weights, ranking, name_keys
+        self._text_fields = text_fields or {}
+        # a leaf's field (None: title and body) → per language, its fields with their boosts
+        self._targets: dict[str | None, list[tuple[str, list[tuple[str, float]]]]] = {}
+        self._readings: dict[syntax.Words, Reading] = {}
+
+    def read(self, leaf: syntax.Words) -> Reading:
+        found = self._readings.get(leaf)
+        if found is None:
+            found = self._readings[leaf] = self._read(leaf)
+        return found
+
+    def _read(self, leaf: syntax.Words) -> Reading:
+        parts: list[Term | q.Phrase] = []
+        prefixes: list[q.Prefix] = []
+        terms: dict[str, frozenset[str]] = {}
+        for key, targets in self._targets_of(leaf.field):
+            if leaf.kind == "prefix":
+                folded = analyzers.chain(key).fold(leaf.text)
+                if folded:
+                    prefixes += [q.Prefix(field, folded, boost=boost) for field, boost in targets]
+                continue
+            tokens = analyzers.analyze(leaf.text, key)
+            if not tokens:
+                continue
+            words = [t.term for t in tokens]
+            terms[key] = frozenset(words)
+            if len(words) == 1 and leaf.kind != "phrase":
+                parts += [Term(field, words[0], boost) for field, boost in targets]
+                continue
+            # Stopwords dropped inside the phrase still hold their positions in documents.
+            slop = 1 + leaf.slop + (tokens[-1].position - tokens[0].position + 1 - len(tokens))
+            parts += [q.Phrase(field, words, slop=slop, boost=boost) for field, boost in targets]
+        names = tuple([Term(NAMES, key) for key in self._name_keys(leaf)]) if self._name_keys else ()
+        return Reading(tuple(parts), tuple(prefixes), names, terms)
+
+    def _targets_of(self, field: str | None) -> list[tuple[str, list[tuple[str, float]]]]:
+        found = self._targets.get(field)
+        if found is None:
+            found = self._targets[field] = [
+                (
+                    key,
+                    [
+                        (name, boost * weight)
+                        for name, boost in _targets(field, key, self._ranking, self._text_fields)
+                    ],
+                )
+                for key, weight in self._weights.items()
+            ]
+        return found
 
 
 def name_keys_of(
-    node: syntax.Node | None, weights: Mapping[str, float], keep: Callable[[str], bool]
+    text: str, weights: Mapping[str, float], keep: Callable[[str], bool]
 ) -> Callable[[syntax.Words], list[str]]:
-    """The name keys of a leaf, read as names in the query's likeliest language.
+    """The name keys of a leaf of the query whose words are ``text`` (:func:`query_words`),
+    read as names in the query's likeliest language.
 
     A query typed all in lowercase offers every word that its language's dictionary
     does not know as a common word; otherwise only its capitalized words are names.
     """
-    text = query_words(node)
     top = max(weights, key=weights.__getitem__) if weights else None
     lowercase = not any(word[:1].isupper() for word in text.split())
     # The dictionaries that may know a lowercase word as a common one: the language the

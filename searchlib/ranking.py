@@ -66,6 +66,8 @@ class LanguageBM25F(scoring.BM25F):
         super().__init__(B=ranking.b, K1=ranking.k1)
         self.field_docs = dict(field_docs)
         self.idf_per_language = ranking.idf_per_language
+        # what, with the commit, decides a term's parameters: its scores are kept under them
+        self.knobs = (ranking.b, ranking.k1, ranking.idf_per_language)
         self.statistics: LiveStatistics | None = None
         # per field, with ``statistics`` set (one commit's): its shape, None if not scored here
         self._shapes: dict[str, tuple[float, float, float] | None] = {}

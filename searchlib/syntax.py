@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Union
+from typing import NamedTuple, Union
 
 import attrs
 
@@ -49,8 +49,7 @@ class QueryError(ValueError):
 # -- the tree ------------------------------------------------------------------------
 
 
-@attrs.frozen(cache_hash=True)  # a search looks its leaves up in dictionaries many times
-class Words:
+class Words(NamedTuple):  # a tuple: a search makes and looks up dozens (bigrams), cheaply
     """Free text: a word (its analysis may make several terms: a phrase), a quoted phrase,
     or a prefix (``word*``); ``field`` None means title and body."""
 
@@ -387,7 +386,10 @@ class _Parser:
         while self.peek() is not None:  # a stray ")": skip it and go on
             self.at += 1
             rest = self.query(0)
-            node = rest if node is None else (node if rest is None else _sequence([node, rest]))
+            if node is None or rest is None:
+                node = rest if node is None else node
+            else:
+                node = _sequence([("should", node), ("should", rest)])
         return node
 
     def query(self, depth: int) -> Node | None:
@@ -461,11 +463,10 @@ class _Parser:
         return ("must" if is_filter(node) else "should", node)
 
 
-def _sequence(clauses: list[tuple[str, Node]] | list[Node]) -> Node:
+def _sequence(roles: list[tuple[str, Node]]) -> Node:
     """Juxtaposed clauses, as in Lucene: filters, ``+`` and ``AND`` clauses hold, ``NOT``
     clauses don't; the other words rank, and one of them must match unless a required
     clause holds words of its own."""
-    roles = [c if isinstance(c, tuple) else ("should", c) for c in clauses]
     filters = [n for role, n in roles if role != "not" and is_filter(n)]
     required = [n for role, n in roles if role == "must" and not is_filter(n)]
     # A word said twice counts once, as in Whoosh's normalized queries the ranking was tuned on.
