@@ -82,3 +82,20 @@ def test_crafted_word_starts_never_raise() -> None:
         assert "<em>Laos</em>" in highlight.snippet(text, "en", set(), {"ls"}, word_starts=starts)
         highlight.snippet_at(text, {0: "lao"}, starts)  # a passage or None
     assert names_at(text, [0, 10**6, 9], "en", {"ls"}) is None
+
+
+@pytest.mark.parametrize("control", ["", "\x00", "\x01", "\x00\x01"])
+def test_a_passage_is_escaped_and_marked_whatever_characters_it_holds(control: str) -> None:
+    """Markup in a text is escaped and only its matched words are marked, also where the text
+    holds the characters that stand for the marks while a passage is escaped."""
+    from analyzers import analyze, tokenizer
+    from searchlib import highlight
+
+    text = f'<b>Laos</b> & "Vientiane"{control} <script>Laos</script> it\'s Laos{control}.'
+    terms = {token.term for token in analyze("Laos", "en")}
+    snippet = highlight.snippet(text, "en", terms, word_starts=tokenizer.word_starts(text))
+    expected = (  # from the first word to the last, the text cut before and after
+        f"…b&gt;<em>Laos</em>&lt;/b&gt; &amp; &quot;Vientiane&quot;{control} "
+        "&lt;script&gt;<em>Laos</em>&lt;/script&gt; it&#x27;s <em>Laos</em>…"
+    )
+    assert snippet == expected
