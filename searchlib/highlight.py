@@ -97,8 +97,8 @@ def snippet_at(
     ends = {position: word_end(text, starts[position - first], spaced) for position in (*shown, last)}
     if None in ends.values():  # a start that is no word's
         return None
-    marked = _merged_spans((starts[position - first], ends[position]) for position in shown)
-    return _rendered(text, starts[0], ends[last], marked)
+    marked = [(starts[position - first], ends[position]) for position in shown]
+    return _rendered(text, starts[0], ends[last], marked if spaced else _merged_spans(marked))
 
 
 def _ints(numbers: Sequence[int]) -> list[int]:
@@ -178,7 +178,8 @@ _OPENING, _CLOSING = "\x00", "\x01"  # where OPEN and CLOSE go, while the passag
 
 def _merged_spans(found: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """The character spans to mark, overlapping or touching ones merged: the bigrams 图书
-    and 书馆 of 图书馆 are one highlight, not 图书 then 书 again."""
+    and 书馆 of 图书馆 are one highlight, not 图书 then 书 again. (Words of spaced text
+    neither overlap nor touch.)"""
     spans: list[tuple[int, int]] = []
     for start, end in found:
         if spans and start <= spans[-1][1]:
