@@ -204,17 +204,21 @@ def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
 
 def _densest_window(matched: list[str], hits: list[int], window: int) -> int:
     """The first of ``hits`` whose window holds the most distinct terms, then the most hits."""
-    best, best_score = hits[0], (-1, 0)
+    best, most_terms, most_hits = hits[0], -1, 0
     in_window: dict[str, int] = {}  # the terms matched from hits[i] on, within the window: how often
-    last = 0
+    last, count = 0, len(hits)
     for i, first_hit in enumerate(hits):
-        while last < len(hits) and hits[last] < first_hit + window:
-            in_window[matched[last]] = in_window.get(matched[last], 0) + 1
+        end = first_hit + window
+        while last < count and hits[last] < end:
+            term = matched[last]
+            in_window[term] = in_window.get(term, 0) + 1
             last += 1
-        score = (len(in_window), last - i)
-        if score > best_score:
-            best, best_score = first_hit, score
-        left = in_window.pop(matched[i]) - 1
-        if left:
-            in_window[matched[i]] = left
+        terms = len(in_window)
+        if terms > most_terms or (terms == most_terms and last - i > most_hits):
+            best, most_terms, most_hits = first_hit, terms, last - i
+        term = matched[i]
+        if in_window[term] == 1:
+            del in_window[term]
+        else:
+            in_window[term] -= 1
     return best
