@@ -470,7 +470,7 @@ class Index:
             return matching.reading_parts(read, searcher, names_scale, read_docs, budget, documents)
 
         matches = matching.evaluate(node, documents, reading, parts_of)
-        marked = _MarkedTerms(leaf_readings, weights)
+        marked = _MarkedTerms(leaf_readings, weights) if request.highlight else None
         hits = Results()
         hits.truncated = tuple(dict.fromkeys(budget.truncated))
         hits.total = len(matches)
@@ -479,9 +479,9 @@ class Index:
         )
         page = ordering.ordered(matches, request.offset, request.limit, documents, sort_keys, declared_fields)
         stored_page = [(docnum, documents.stored_fields(docnum)) for _, docnum in page]
-        if request.highlight:
+        if marked is not None:
             marked.read_positions(documents, stored_page)
-        marks_fields = request.highlight and text_fields  # declared text fields have snippets too
+        marks_fields = marked is not None and text_fields  # declared text fields have snippets too
         for (score, _), (docnum, stored) in zip(page, stored_page, strict=True):
             own = {name: stored[name] for name in declared_fields if name in stored}
             hits.append(
@@ -490,7 +490,7 @@ class Index:
                     score=round(score, matching.SCORE_DIGITS),
                     title=stored.get("title", ""),
                     lang=stored["lang"],
-                    snippet=marked.snippet(stored, docnum=docnum) if request.highlight else "",
+                    snippet=marked.snippet(stored, docnum=docnum) if marked is not None else "",
                     date=stored.get("date"),
                     source=stored.get("source"),
                     fields=own,
