@@ -92,3 +92,21 @@ def test_a_timeout_is_a_clear_error(large_index) -> None:
     with pytest.raises(searchlib.QueryError, match="timeout_s"):
         large_index.search("ba", timeout_s=0)
     assert isinstance(large_index.search("ba", timeout_s=5.0), list)
+
+
+def test_unknown_words_cannot_grow_the_term_caches_without_bound(
+    tmp_path, seed_documents, monkeypatch
+) -> None:
+    """A term that matches nothing is kept too (most words are in no title), and counts
+    against the caches' bound like a posting: a stream of made-up words clears them."""
+    from searchlib import matching
+
+    index = searchlib.Index.create(tmp_path / "index")
+    index.add(seed_documents)
+    monkeypatch.setattr(matching, "MAX_CACHED_POSTINGS", 40)
+    words = ["".join(random.Random(n).choices(string.ascii_lowercase, k=12)) for n in range(300)]
+    for word in words:
+        assert index.search(word, highlight=False).total == 0
+    facts = index._facts[1]
+    assert 0 < len(facts.postings) <= 41 + 8  # cleared past the bound, then a search's own
+    assert 0 < len(facts.scores) <= 41 + 8
