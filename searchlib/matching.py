@@ -546,8 +546,8 @@ def _scores_at(matches: Matches, ids: np.ndarray) -> np.ndarray:
     return np.where(matches.ids[where] == ids, matches.scores[where], 0.0)
 
 
-def _conjunction(positive, negative, documents, *how) -> Matches | None:
-    how = (documents, *how)
+def _conjunction(positive, negative, documents, reading_of, parts_of, once) -> Matches | None:
+    how = (documents, reading_of, parts_of, once)
     musts = [r for r in (_evaluate(item, *how) for item in positive) if r is not None]
     excluded = [r for r in (_evaluate(item, *how) for item in negative) if r is not None]
     if not musts and not excluded:
