@@ -586,9 +586,7 @@ def reading_parts(
     budget.check()
     parts: list[Part] = []
     for part in reading.parts:
-        found = _part_scores(part, searcher, documents, budget)
-        if len(found[0]):  # a part that matches nothing adds nothing (titles mostly)
-            parts.append(found)
+        parts.append(_part_scores(part, searcher, documents, budget))
         budget.check()
     for prefix in reading.prefixes:
         docs = ids_of(_prefix_docs(searcher, prefix, budget))
@@ -598,8 +596,7 @@ def reading_parts(
         if names_excluded is not None and len(ids):
             keep = ~names_excluded[ids]
             ids, scores = ids[keep], scores[keep]
-        if len(ids):
-            parts.append((ids, scores * names_scale))
+        parts.append((ids, scores * names_scale))
         budget.check()
     return parts
 
