@@ -17,7 +17,14 @@ With ``--repeats N`` every system runs N times, the systems taking turns (one ru
 then the next round), and each figure is the median of its N runs: a slow spell of the
 machine then lands on one run of each system, not on all of one system's questions.
 
+``--one-process`` also times searchlib (with and without snippets) and bm25s in one process,
+question by question, each question asked of the three in turn (who goes first rotates): the
+way a check that calls the public API beside bm25s times them. A slow spell, or a process
+that runs slower than another (they differ by up to 15% here), then weighs on both sides of
+each ratio alike.
+
     python -m benchmarks.bench_query [--scales 1,16] [--per-lang 100] [--systems ...] [--repeats 1]
+                                     [--one-process]
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ SYSTEMS = (
     "Whoosh StandardAnalyzer",
 )
 BASELINE = "bm25s + PyStemmer"
+ONE_PROCESS = "one process"  # the worker that times searchlib and bm25s side by side
 WARM_UP = 20
 
 
@@ -81,6 +89,8 @@ def build(system: str, corpus: list):
 
 def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
     """Build ``system`` over the corpus ``scale`` times and time every question: one process."""
+    if system == ONE_PROCESS:
+        return side_by_side(scale, data, per_lang)
     corpus = list(stream(documents(read_jsonl(data / "corpus.jsonl")), scale))
     asked = questions(data, per_lang)
     warm_up = questions(data, 2, split="tune")[:WARM_UP]  # never timed: no cache holds a timed one
@@ -113,6 +123,35 @@ def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
     if timing_snippets:
         figures["snippet_share_in_process"] = statistics.median(snippet_shares)
     return figures
+
+
+def side_by_side(scale: int, data: Path, per_lang: int) -> dict:
+    """searchlib without and with snippets and bm25s built in this process, each question
+    asked of the three in turn, the first of them rotating from one question to the next."""
+    corpus = list(stream(documents(read_jsonl(data / "corpus.jsonl")), scale))
+    asked = questions(data, per_lang)
+    warm_up = questions(data, 2, split="tune")[:WARM_UP]
+    started = time.perf_counter()
+    index, bm25s = build("searchlib", corpus), build(BASELINE, corpus)
+    build_s = time.perf_counter() - started
+    del corpus
+    runs = {
+        "searchlib": lambda q: index.search(q["text"], highlight=False),
+        "searchlib + snippets": lambda q: index.search(q["text"]),
+        BASELINE: lambda q: bm25s.search(q["text"], q["lang"], 10),
+    }
+    for query in warm_up:
+        for run in runs.values():
+            run(query)
+    names = list(runs)
+    timings: dict[str, list[tuple[str, float]]] = {name: [] for name in names}
+    for number, query in enumerate(asked):
+        for name in names[number % 3 :] + names[: number % 3]:
+            began = time.perf_counter()
+            runs[name](query)
+            timings[name].append((query["lang"], (time.perf_counter() - began) * 1000))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"build_s": build_s, "peak_rss_mb": peak_mb, "timings": timings}
 
 
 def timed_snippets(spent: list[float]) -> None:
@@ -179,6 +218,29 @@ def median_of(runs: list[dict]) -> dict:
     }
 
 
+def side_by_side_figures(together: dict[str, list[dict]]) -> dict:
+    """The one-process runs' figures per system, with each run's ratios to bm25s (taken
+    within the run) and their medians."""
+    figures: dict = {name: median_of(measured) for name, measured in together.items()}
+    for name in ("searchlib", "searchlib + snippets"):
+        pairs = zip(together[name], together[BASELINE], strict=True)
+        ratios = [tuple(own["all"][key] / base["all"][key] for key in ("p50", "p95")) for own, base in pairs]
+        figures[name]["run_ratios"] = ratios
+        figures[name]["p50_vs_bm25s"] = statistics.median(p50 for p50, _ in ratios)
+        figures[name]["p95_vs_bm25s"] = statistics.median(p95 for _, p95 in ratios)
+    return figures
+
+
+def print_side_by_side(figures: dict) -> None:
+    print("\nin one process, each question asked of each in turn")
+    print(f"{'system':<26}{'p50 ms':>8}{'p95 ms':>8}{'p50 vs bm25s':>14}{'p95 vs bm25s':>14}  each run's p50")
+    for name, figure in figures.items():
+        ratios = figure.get("run_ratios")
+        shown = f"{figure['p50_vs_bm25s']:>13.2f}x{figure['p95_vs_bm25s']:>13.2f}x" if ratios else " " * 28
+        each = "  " + ", ".join(f"{p50:.2f}x" for p50, _ in ratios) if ratios else ""
+        print(f"{name:<26}{figure['all']['p50']:>8.2f}{figure['all']['p95']:>8.2f}{shown}{each}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="1,16")
@@ -186,6 +248,7 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--repeats", type=int, default=1, help="runs of each system, taking turns")
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
+    parser.add_argument("--one-process", action="store_true", help="also time them side by side")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=int, default=1, help=argparse.SUPPRESS)
@@ -195,14 +258,20 @@ def main() -> None:
         return
 
     results: dict[str, dict] = {}
+    side_by_side_results: dict[str, dict] = {}  # --one-process
     for scale in (int(s) for s in args.scales.split(",")):
         label = f"{scale}x"
         runs: dict[str, list[dict]] = {}
+        together: dict[str, list[dict]] = {}
         for _ in range(args.repeats):
             for system in args.systems.split(","):
                 figures = run_worker(system, scale, args.data, args.per_lang)
                 for name, rows in figures["timings"].items():
                     runs.setdefault(name, []).append(summary(rows, figures))
+            if args.one_process:
+                figures = run_worker(ONE_PROCESS, scale, args.data, args.per_lang)
+                for name, rows in figures["timings"].items():
+                    together.setdefault(name, []).append(summary(rows, figures))
         results[label] = {name: median_of(measured) for name, measured in runs.items()}
         base = results[label].get(BASELINE)
         print(f"\n{label}: {args.per_lang} held-out questions per language")
@@ -225,6 +294,9 @@ def main() -> None:
             print(f"snippets: {share:.0%} of a query's time at the median")
             inside = with_snippets["snippet_share_in_process"]
             print(f"snippets, timed within each search: {inside:.0%} of its time at the median")
+        if together:
+            side_by_side_results[label] = side_by_side_figures(together)
+            print_side_by_side(side_by_side_results[label])
         if "searchlib" in results[label]:
             langs = sorted(results[label]["searchlib"]["per_lang"])
             print(f"\n{label} p50 ms per language")
@@ -234,9 +306,10 @@ def main() -> None:
                     f"{figure['per_lang'].get(lang, {}).get('p50', float('nan')):>7.2f}" for lang in langs
                 )
                 print(f"{name:<26}{row}")
-    write_results(
-        "bench_query", {"per_lang": args.per_lang, "repeats": args.repeats, "results": results}, args.out
-    )
+    figures = {"per_lang": args.per_lang, "repeats": args.repeats, "results": results}
+    if side_by_side_results:
+        figures[ONE_PROCESS] = side_by_side_results
+    write_results("bench_query", figures, args.out)
 
 
 if __name__ == "__main__":

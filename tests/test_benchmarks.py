@@ -196,6 +196,28 @@ def test_query_benchmark_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> N
     assert set(results["SQLite FTS5"]["per_lang"]) == {"en", "ru", "de"}
 
 
+def test_query_benchmark_times_searchlib_beside_bm25s(tiny_xquad: Path, tmp_path: Path) -> None:
+    """--one-process: each question asked of searchlib (with and without snippets) and bm25s
+    in turn, the ratios taken within each run. bm25s is in the bench extra."""
+    pytest.importorskip("bm25s")
+    pytest.importorskip("Stemmer")
+    out_file = tmp_path / "query.json"
+    out = run_module(
+        "benchmarks.bench_query", "--data", str(tiny_xquad), "--scales", "1", "--per-lang", "2",
+        "--systems", "SQLite FTS5", "--repeats", "2", "--one-process", "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    together = json.loads(out_file.read_text())["one process"]["1x"]
+    assert set(together) == {"searchlib", "searchlib + snippets", "bm25s + PyStemmer"}
+    assert all(figures["queries"] == 6 for figures in together.values())
+    plain, base = together["searchlib"], together["bm25s + PyStemmer"]
+    assert len(plain["run_ratios"]) == 2
+    assert plain["p50_vs_bm25s"] == sum(p50 for p50, _ in plain["run_ratios"]) / 2
+    first = plain["runs"][0]["p50"] / base["runs"][0]["p50"]  # a run's ratio is within that run
+    assert plain["run_ratios"][0][0] == pytest.approx(first)
+    assert "in one process" in out.stdout
+
+
 def test_query_phases_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
     """Each phase it times is still where a search spends it: renamed, its time would read 0."""
     out_file = tmp_path / "phases.json"
