@@ -18,10 +18,13 @@ then the next round), and each figure is the median of its N runs: a slow spell 
 machine then lands on one run of each system, not on all of one system's questions.
 
 ``--one-process`` also times searchlib (with and without snippets) and bm25s in one process,
-question by question, each question asked of the three in turn (who goes first rotates): the
-way a check that calls the public API beside bm25s times them. A slow spell, or a process
-that runs slower than another (they differ by up to 15% here), then weighs on both sides of
-each ratio alike.
+the way a check that calls the public API beside bm25s times them, two ways, each in a
+process of its own: question by question (each question asked of the three in turn, who
+goes first rotating) and in blocks (the three take turns at blocks of 100 questions). A slow
+spell, or a process that runs slower than another (they differ by up to 15% here), then
+weighs on both sides of each ratio alike. Question by question, each system also evicts the
+other's data from the CPU's caches between two of its questions, which costs the faster
+more: in blocks, each runs 100 questions on end, as it does alone.
 
     python -m benchmarks.bench_query [--scales 1,16] [--per-lang 100] [--systems ...] [--repeats 1]
                                      [--one-process]
@@ -51,7 +54,8 @@ SYSTEMS = (
     "Whoosh StandardAnalyzer",
 )
 BASELINE = "bm25s + PyStemmer"
-ONE_PROCESS = "one process"  # the worker that times searchlib and bm25s side by side
+ONE_PROCESS = "one process"  # searchlib and bm25s timed side by side:
+SIDE_BY_SIDE = {"question by question": 1, "in blocks": 100}  # taking turns at this many questions
 WARM_UP = 20
 
 
@@ -89,8 +93,8 @@ def build(system: str, corpus: list):
 
 def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
     """Build ``system`` over the corpus ``scale`` times and time every question: one process."""
-    if system == ONE_PROCESS:
-        return side_by_side(scale, data, per_lang)
+    if system in SIDE_BY_SIDE:
+        return side_by_side(scale, data, per_lang, SIDE_BY_SIDE[system])
     corpus = list(stream(documents(read_jsonl(data / "corpus.jsonl")), scale))
     asked = questions(data, per_lang)
     warm_up = questions(data, 2, split="tune")[:WARM_UP]  # never timed: no cache holds a timed one
@@ -125,9 +129,9 @@ def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
     return figures
 
 
-def side_by_side(scale: int, data: Path, per_lang: int) -> dict:
-    """searchlib without and with snippets and bm25s built in this process, each question
-    asked of the three in turn, the first of them rotating from one question to the next."""
+def side_by_side(scale: int, data: Path, per_lang: int, turn: int) -> dict:
+    """searchlib without and with snippets and bm25s built in this process, taking turns at
+    ``turn`` questions each, the first of them rotating from one turn to the next."""
     corpus = list(stream(documents(read_jsonl(data / "corpus.jsonl")), scale))
     asked = questions(data, per_lang)
     warm_up = questions(data, 2, split="tune")[:WARM_UP]
@@ -145,11 +149,12 @@ def side_by_side(scale: int, data: Path, per_lang: int) -> dict:
             run(query)
     names = list(runs)
     timings: dict[str, list[tuple[str, float]]] = {name: [] for name in names}
-    for number, query in enumerate(asked):
+    for number, start in enumerate(range(0, len(asked), turn)):
         for name in names[number % 3 :] + names[: number % 3]:
-            began = time.perf_counter()
-            runs[name](query)
-            timings[name].append((query["lang"], (time.perf_counter() - began) * 1000))
+            for query in asked[start : start + turn]:
+                began = time.perf_counter()
+                runs[name](query)
+                timings[name].append((query["lang"], (time.perf_counter() - began) * 1000))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"build_s": build_s, "peak_rss_mb": peak_mb, "timings": timings}
 
@@ -231,8 +236,8 @@ def side_by_side_figures(together: dict[str, list[dict]]) -> dict:
     return figures
 
 
-def print_side_by_side(figures: dict) -> None:
-    print("\nin one process, each question asked of each in turn")
+def print_side_by_side(way: str, figures: dict) -> None:
+    print(f"\nin one process, {way}")
     print(f"{'system':<26}{'p50 ms':>8}{'p95 ms':>8}{'p50 vs bm25s':>14}{'p95 vs bm25s':>14}  each run's p50")
     for name, figure in figures.items():
         ratios = figure.get("run_ratios")
@@ -262,16 +267,16 @@ def main() -> None:
     for scale in (int(s) for s in args.scales.split(",")):
         label = f"{scale}x"
         runs: dict[str, list[dict]] = {}
-        together: dict[str, list[dict]] = {}
+        together: dict[str, dict[str, list[dict]]] = {way: {} for way in SIDE_BY_SIDE}
         for _ in range(args.repeats):
             for system in args.systems.split(","):
                 figures = run_worker(system, scale, args.data, args.per_lang)
                 for name, rows in figures["timings"].items():
                     runs.setdefault(name, []).append(summary(rows, figures))
-            if args.one_process:
-                figures = run_worker(ONE_PROCESS, scale, args.data, args.per_lang)
+            for way in SIDE_BY_SIDE if args.one_process else ():
+                figures = run_worker(way, scale, args.data, args.per_lang)
                 for name, rows in figures["timings"].items():
-                    together.setdefault(name, []).append(summary(rows, figures))
+                    together[way].setdefault(name, []).append(summary(rows, figures))
         results[label] = {name: median_of(measured) for name, measured in runs.items()}
         base = results[label].get(BASELINE)
         print(f"\n{label}: {args.per_lang} held-out questions per language")
@@ -294,9 +299,10 @@ def main() -> None:
             print(f"snippets: {share:.0%} of a query's time at the median")
             inside = with_snippets["snippet_share_in_process"]
             print(f"snippets, timed within each search: {inside:.0%} of its time at the median")
-        if together:
-            side_by_side_results[label] = side_by_side_figures(together)
-            print_side_by_side(side_by_side_results[label])
+        if args.one_process:
+            side_by_side_results[label] = {way: side_by_side_figures(runs) for way, runs in together.items()}
+            for way, figures in side_by_side_results[label].items():
+                print_side_by_side(way, figures)
         if "searchlib" in results[label]:
             langs = sorted(results[label]["searchlib"]["per_lang"])
             print(f"\n{label} p50 ms per language")
