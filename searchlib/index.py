@@ -534,7 +534,7 @@ class Index:
         ):
             return current
         weighting = LanguageBM25F(self.ranking, {})
-        searcher = self._whoosh.searcher(weighting=weighting)
+        searcher = matching.bound_caches(self._whoosh.searcher(weighting=weighting))
         documents = matching.Documents(searcher, self._facts_of(searcher), self._whoosh.storage)
         counts = {code: len(docs) for code, docs in documents.languages.items()}
         fields = declared(searcher.schema)

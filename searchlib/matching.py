@@ -39,6 +39,8 @@ MAX_PREFIX_SCAN = 20_000  # the terms they look at, at most, to choose their mos
 CHECK_EVERY = 4096  # postings read between looks at the clock
 BLOCK_READS = True  # score single terms from arrays of postings (False: through Whoosh's matchers)
 MAX_CACHED_POSTINGS = 1 << 21  # per commit, in each of its term caches: 32 MB of numbers at most
+ENTRY_POSTINGS = 16  # what a kept term costs beside its postings (key, arrays), in postings' bytes
+MAX_CACHED_TERMS = 1 << 16  # per commit, the numbers kept per term (IDFs, document counts)
 MAX_CACHED_CHARS = 1 << 23  # per commit, the text of the stored fields kept
 
 
@@ -67,10 +69,11 @@ SCORE_DIGITS = 6  # scores are ranked, and shown, to this many decimals
 
 class TermCache(dict[Hashable, tuple[np.ndarray, np.ndarray]]):
     """Arrays per term (its postings, its scores under given parameters), kept while they
-    hold at most MAX_CACHED_POSTINGS numbers (a term without any counting as one), then all
-    dropped: a bound, not an LRU, since the searchers of every thread share it (a
-    dictionary's single operations are atomic; ``get`` is the dictionary's own). The arrays
-    are read-only: a caller cannot change what the next search reads."""
+    hold at most MAX_CACHED_POSTINGS numbers (each term counting ENTRY_POSTINGS more, for
+    its key and arrays: a term without postings costs that much too), then all dropped: a
+    bound, not an LRU, since the searchers of every thread share it (a dictionary's single
+    operations are atomic; ``get`` is the dictionary's own). The arrays are read-only: a
+    caller cannot change what the next search reads."""
 
     held = 0
 
@@ -81,8 +84,26 @@ class TermCache(dict[Hashable, tuple[np.ndarray, np.ndarray]]):
         for array in found:  # a term's ids are often its cached postings' already: no matter
             array.setflags(write=False)
         self[key] = found
-        self.held += len(found[0]) or 1
+        self.held += len(found[0]) + ENTRY_POSTINGS
         return found
+
+
+class BoundedCache(dict[Hashable, object]):
+    """A number per term, emptied when it holds MAX_CACHED_TERMS of them: the terms a query
+    asks about include words no document has, and a stream of made-up words must not grow a
+    cache that lives as long as its commit (Whoosh's searcher keeps every IDF it computes, in
+    a plain dictionary). Shared by threads like :class:`TermCache`."""
+
+    def __setitem__(self, key: Hashable, value: object) -> None:
+        if len(self) >= MAX_CACHED_TERMS:
+            self.clear()
+        super().__setitem__(key, value)
+
+
+def bound_caches(searcher: Searcher) -> Searcher:
+    """``searcher``, its cache of IDFs bounded (:class:`BoundedCache`)."""
+    searcher._idf_cache = BoundedCache(searcher._idf_cache)
+    return searcher
 
 
 @attrs.define
@@ -98,8 +119,8 @@ class Facts:
     exact: dict[str, dict[object, frozenset[int]]] = attrs.Factory(dict)
     stored: dict[tuple[int, str], object] = attrs.Factory(dict)
     date_of: dict[int, float] | None = None
-    frequencies: dict[tuple[str, str], int] = attrs.Factory(dict)
-    counts: dict[tuple[str, str], int] = attrs.Factory(dict)  # deleted documents too
+    frequencies: dict[tuple[str, str], int] = attrs.Factory(lambda: BoundedCache())
+    counts: dict[tuple[str, str], int] = attrs.Factory(lambda: BoundedCache())  # deleted documents too
     lengths: dict[str, int] = attrs.Factory(dict)
     length_arrays: dict[str, np.ndarray] = attrs.Factory(dict)
     segments: list[tuple[int, arrays.SegmentArrays | None, object]] | None = None

@@ -98,15 +98,23 @@ def test_unknown_words_cannot_grow_the_term_caches_without_bound(
     tmp_path, seed_documents, monkeypatch
 ) -> None:
     """A term that matches nothing is kept too (most words are in no title), and counts
-    against the caches' bound like a posting: a stream of made-up words clears them."""
+    against the caches' bound (ENTRY_POSTINGS, like that many postings): a stream of
+    made-up words clears them. So are the numbers kept per term: each name key's count of
+    documents, and the IDFs Whoosh's searcher keeps (it kept every one for as long as the
+    commit was the latest: three a made-up word)."""
     from searchlib import matching
 
     index = searchlib.Index.create(tmp_path / "index")
     index.add(seed_documents)
     monkeypatch.setattr(matching, "MAX_CACHED_POSTINGS", 40)
+    monkeypatch.setattr(matching, "MAX_CACHED_TERMS", 50)
     words = ["".join(random.Random(n).choices(string.ascii_lowercase, k=12)) for n in range(300)]
     for word in words:
         assert index.search(word, highlight=False).total == 0
     facts = index._facts[1]
-    assert 0 < len(facts.postings) <= 41 + 8  # cleared past the bound, then a search's own
-    assert 0 < len(facts.scores) <= 41 + 8
+    per_term = matching.ENTRY_POSTINGS
+    assert 0 < len(facts.postings) <= 40 // per_term + 1 + 8  # cleared past the bound, then a search's own
+    assert 0 < len(facts.scores) <= 40 // per_term + 1 + 8
+    assert 0 < len(facts.counts) <= 50  # one a made-up word, offered as a name (the query is in lowercase)
+    assert 0 < len(index._snapshot().searcher._idf_cache) <= 50
+    assert index.search("АСЕАН", highlight=False).total > 0  # and searching goes on as before
