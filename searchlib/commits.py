@@ -38,9 +38,12 @@ FORMAT = "searchlib-manifest-1"
 CRC_BLOCK = 1 << 20
 _COMMIT_FILE = re.compile(r"_(?P<index>.+)_(?P<generation>\d+)\.(?P<kind>toc|sums)\Z")
 # Files verified in this process, by identity and expected sum: a snapshot re-opens its
-# segment files, and each commit's files are read once, not at every new searcher.
+# segment files, and each commit's files are read once, not at every new searcher. Both are
+# emptied when full: a server that commits all day must not keep every commit's entries.
 _VERIFIED: set[tuple[Any, ...]] = set()
 _MANIFESTS: dict[tuple[Any, ...], Manifest] = {}  # read in this process, by file identity
+MAX_VERIFIED = 1 << 16
+MAX_MANIFESTS = 64
 
 
 @attrs.frozen
@@ -132,6 +135,8 @@ def read_manifest(folder: str, indexname: str, generation: int) -> Manifest | No
         key = (path, stat.st_dev, stat.st_size, *identity(stat))
         manifest = _MANIFESTS.get(key)
         if manifest is None:
+            if len(_MANIFESTS) >= MAX_MANIFESTS:
+                _MANIFESTS.clear()
             manifest = _MANIFESTS[key] = Manifest.from_bytes(file.read(), path)
         return manifest
 
@@ -248,8 +253,9 @@ def damage(folder: str, name: str, expected: FileSum, fd: int | None = None) -> 
 class Seals:
     """The checksums a storage verifies files against as it opens them.
 
-    Opening a commit's table of contents loads that commit's manifest; each file a
-    manifest lists is then verified once per process before it is read. A table of
+    Opening a commit's table of contents loads that commit's manifest; each file the two
+    latest loaded list is then verified before it is read, once per process (unless
+    MAX_VERIFIED others were since). A table of
     contents without a manifest is an index from before searchlib 0.3 (read unverified),
     unless other commits in the directory have manifests: then it is no file searchlib
     wrote, and is refused.
@@ -258,7 +264,8 @@ class Seals:
     def __init__(self, folder: str, indexname: str) -> None:
         self.folder = folder
         self.indexname = indexname
-        self.expected: dict[str, FileSum] = {}
+        self.expected: dict[str, FileSum] = {}  # the files of the two latest commits loaded
+        self._loaded: dict[int, dict[str, FileSum]] = {}  # their files, by generation
 
     def verify(self, name: str, fd: int) -> None:
         """Raise :class:`IndexCorruptError` if the open file ``name`` is not as committed."""
@@ -277,6 +284,8 @@ class Seals:
         problem = damage(self.folder, name, expected, fd)
         if problem:
             raise IndexCorruptError(f"{problem}; `searchlib check` tells more, `--repair` rolls back")
+        if len(_VERIFIED) >= MAX_VERIFIED:
+            _VERIFIED.clear()
         _VERIFIED.add(key)
 
     def _load(self, generation: int) -> None:
@@ -293,7 +302,14 @@ class Seals:
             )
         manifest = read_manifest(self.folder, self.indexname, generation)
         if manifest is not None:
-            self.expected.update(manifest.files)
+            # Two commits, as cleaning keeps (a searcher of the one before may still open a
+            # file): a process that sees commit after commit does not keep every one's files.
+            self._loaded[generation] = manifest.files
+            for older in sorted(self._loaded)[:-2]:
+                self._loaded.pop(older, None)
+            self.expected = {
+                name: sums for _, files in sorted(self._loaded.items()) for name, sums in files.items()
+            }
             return
         sealed = generations(names or os.listdir(self.folder), self.indexname, "sums")
         if sealed:

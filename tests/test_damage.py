@@ -357,3 +357,36 @@ def test_too_many_open_files_is_one_line_and_leaves_nothing_behind(tmp_path: Pat
         assert sorted({*os.listdir(path), lock}) == before, limit
     assert failed >= 2
     assert checking.check(path).healthy
+
+
+def test_what_a_process_keeps_of_commits_is_bounded_however_many_it_sees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that commits all day kept every commit's manifest and file sums: the files
+    expected are the two latest commits' (as cleaning keeps), the manifests and verified
+    files read in this process are emptied when full. Damage is still found after."""
+    monkeypatch.setattr(commits, "MAX_MANIFESTS", 4)
+    index = searchlib.Index.create(tmp_path / "index")
+    for number in range(12):
+        index.add([searchlib.Document(id=f"d{number}", title="t", body=f"ASEAN summit {number}", lang="en")])
+        assert index.search("ASEAN", highlight=False).total == number + 1
+    seals = index._whoosh.storage.seals
+    latest = index._snapshot().searcher.reader().generation()
+    two = commits.files_of(str(index.path), os.listdir(index.path), INDEX_NAME, latest)
+    two |= commits.files_of(str(index.path), os.listdir(index.path), INDEX_NAME, latest - 1)
+    assert set(seals.expected) <= two  # not the ten commits' before
+    assert len(commits._MANIFESTS) <= 4
+    monkeypatch.setattr(commits, "MAX_VERIFIED", 2)
+    copied = shutil.copytree(tmp_path / "index", tmp_path / "copy")  # new inodes: each file verified
+    assert searchlib.Index.open(copied).search("ASEAN", highlight=False).total == 12
+    assert 0 < len(commits._VERIFIED) <= 2
+    newest = max((tmp_path / "index").glob("*.seg"), key=lambda path: path.stat().st_mtime_ns)
+    with open(newest, "r+b") as file:  # a byte flipped in the latest segment: still found
+        file.seek(100)
+        byte = file.read(1)
+        file.seek(100)
+        file.write(bytes([byte[0] ^ 0xFF]))
+    commits.forget_verified()
+    with pytest.raises(searchlib.IndexCorruptError):
+        reopened = searchlib.Index.open(tmp_path / "index")
+        reopened.search("ASEAN", highlight=False)
