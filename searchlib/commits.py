@@ -255,10 +255,9 @@ class Seals:
 
     Opening a commit's table of contents loads that commit's manifest; each file the two
     latest loaded list is then verified before it is read, once per process (unless
-    MAX_VERIFIED others were since). A table of
-    contents without a manifest is an index from before searchlib 0.3 (read unverified),
-    unless other commits in the directory have manifests: then it is no file searchlib
-    wrote, and is refused.
+    MAX_VERIFIED others were since). A table of contents without a manifest is an index
+    from before searchlib 0.3 (read unverified), unless other commits in the directory have
+    manifests: then it is no file searchlib wrote, and is refused.
     """
 
     def __init__(self, folder: str, indexname: str) -> None:
