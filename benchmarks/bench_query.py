@@ -40,11 +40,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.bench_index import stream
+from benchmarks import bench_index
 from benchmarks.common import SHARED_DATA, read_jsonl, time_calls, write_results
-from benchmarks.quality import documents, xquad_split
+from benchmarks.quality import xquad_split
 
 SYSTEMS = (
     "searchlib",
@@ -55,8 +56,8 @@ SYSTEMS = (
     "Whoosh StandardAnalyzer",
 )
 BASELINE = "bm25s + PyStemmer"
-ONE_PROCESS = "one process"  # searchlib and bm25s timed side by side:
-SIDE_BY_SIDE = {"question by question": 1, "in blocks": 100}  # taking turns at this many questions
+ONE_PROCESS = "one process"  # where the results keep searchlib and bm25s timed side by side
+SIDE_BY_SIDE = {"question by question": 1, "in blocks": 100}  # the ways: turns of this many questions
 WARM_UP = 20
 
 
@@ -92,23 +93,31 @@ def build(system: str, corpus: list):
     return kinds[system](corpus)
 
 
+def prepared(scale: int, data: Path, per_lang: int) -> tuple[list, list[dict], list[dict]]:
+    """The corpus ``scale`` times, the questions timed, and those to warm up on (never timed:
+    no cache holds a timed one)."""
+    warm_up = questions(data, 2, split="tune")[:WARM_UP]
+    return bench_index.corpus(data, scale), questions(data, per_lang), warm_up
+
+
+def asker(system: str, built) -> Callable[[dict], object]:
+    """How ``system`` is asked a question: searchlib never told its language, the others told."""
+    if system == "searchlib":
+        return lambda q: built.search(q["text"], highlight=False)
+    if system == "searchlib + snippets":
+        return lambda q: built.search(q["text"])
+    return lambda q: built.search(q["text"], q["lang"], 10)
+
+
 def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
     """Build ``system`` over the corpus ``scale`` times and time every question: one process."""
     if system in SIDE_BY_SIDE:
         return side_by_side(scale, data, per_lang, SIDE_BY_SIDE[system])
-    corpus = list(stream(documents(read_jsonl(data / "corpus.jsonl")), scale))
-    asked = questions(data, per_lang)
-    warm_up = questions(data, 2, split="tune")[:WARM_UP]  # never timed: no cache holds a timed one
+    corpus, asked, warm_up = prepared(scale, data, per_lang)
     started = time.perf_counter()
-    built = build(system, corpus)
+    run = asker(system, build(system, corpus))
     build_s = time.perf_counter() - started
     del corpus
-    if system == "searchlib":
-        run = lambda q: built.search(q["text"], highlight=False)  # noqa: E731
-    elif system == "searchlib + snippets":
-        run = lambda q: built.search(q["text"])  # noqa: E731
-    else:
-        run = lambda q: built.search(q["text"], q["lang"], 10)  # noqa: E731
     for query in warm_up:
         run(query)
     timing_snippets = system == "searchlib + snippets"
@@ -133,17 +142,11 @@ def worker(system: str, scale: int, data: Path, per_lang: int) -> dict:
 def side_by_side(scale: int, data: Path, per_lang: int, turn: int) -> dict:
     """searchlib (without snippets) and bm25s built in this process, taking turns at ``turn``
     questions each, the first of them alternating from one turn to the next."""
-    corpus = list(stream(documents(read_jsonl(data / "corpus.jsonl")), scale))
-    asked = questions(data, per_lang)
-    warm_up = questions(data, 2, split="tune")[:WARM_UP]
+    corpus, asked, warm_up = prepared(scale, data, per_lang)
     started = time.perf_counter()
-    index, bm25s = build("searchlib", corpus), build(BASELINE, corpus)
+    runs = {name: asker(name, build(name, corpus)) for name in ("searchlib", BASELINE)}
     build_s = time.perf_counter() - started
     del corpus
-    runs = {
-        "searchlib": lambda q: index.search(q["text"], highlight=False),
-        BASELINE: lambda q: bm25s.search(q["text"], q["lang"], 10),
-    }
     for query in warm_up:
         for run in runs.values():
             run(query)
@@ -299,7 +302,7 @@ def main() -> None:
             inside = with_snippets["snippet_share_in_process"]
             print(f"snippets, timed within each search: {inside:.0%} of its time at the median")
         if args.one_process:
-            side_by_side_results[label] = {way: side_by_side_figures(runs) for way, runs in together.items()}
+            side_by_side_results[label] = {way: side_by_side_figures(t) for way, t in together.items()}
             for way, figures in side_by_side_results[label].items():
                 print_side_by_side(way, figures)
         if "searchlib" in results[label]:

@@ -119,8 +119,8 @@ class Facts:
     exact: dict[str, dict[object, frozenset[int]]] = attrs.Factory(dict)
     stored: dict[tuple[int, str], object] = attrs.Factory(dict)
     date_of: dict[int, float] | None = None
-    frequencies: dict[tuple[str, str], int] = attrs.Factory(lambda: BoundedCache())
-    counts: dict[tuple[str, str], int] = attrs.Factory(lambda: BoundedCache())  # deleted documents too
+    frequencies: dict[tuple[str, str], int] = attrs.Factory(BoundedCache)
+    counts: dict[tuple[str, str], int] = attrs.Factory(BoundedCache)  # deleted documents too
     lengths: dict[str, int] = attrs.Factory(dict)
     length_arrays: dict[str, np.ndarray] = attrs.Factory(dict)
     segments: list[tuple[int, arrays.SegmentArrays | None, object]] | None = None
