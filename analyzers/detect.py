@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
@@ -83,6 +83,8 @@ _SCRIPT_PATTERNS["Kana"] = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 # NorQuAD's 755 documents as well as 4,000 did (2,878 and 755 right; 300 lost 8 NorQuAD
 # documents), at 0.29 ms a text instead of 0.64 (XQuAD) and 0.33 instead of 1.21 (NorQuAD).
 SAMPLE_CHARS = 600
+WALK_BYTES = 256  # a text up to this long is walked byte by byte (_Walker._walked), a longer one in windows
+MAX_CANDIDATE_SETS = 256  # sets of candidate languages whose model columns are kept
 # Tuned on the XQuAD tuning-split questions (benchmarks/language_id.py reports accuracy):
 # how much likelier a script's default language is a priori than its other languages
 # (Russian dwarfs the other Cyrillic languages in text; English the Latin ones less so),
@@ -220,24 +222,31 @@ class _Walker:
         for column, label in enumerate(arrays["classes"].tolist()):  # a label may have two (srl → sr)
             self._columns.setdefault(label, []).append(column)
         self.labels = list(self._columns)
+        self._columns_of: dict[tuple[str, ...], np.ndarray] = {}  # candidates → their columns
+        self._width = self._ptc.shape[1]
+        self._flat_ptc = self._ptc.reshape(-1)
+        # read one number at a time by the byte-by-byte walk: memoryviews, no numpy call each
+        self._nextmove_view = memoryview(self._nextmove)
+        self._rowbase_view = memoryview(self._rowbase)
+        self._output_view = memoryview(self._output)
 
-    def likelihoods(self, text: str, langs: list[str]) -> dict[str, float]:
+    def likelihoods(self, text: str, langs: Sequence[str]) -> dict[str, float]:
         """Each of ``langs``'s probability for ``text`` under the model, times one factor
         common to all (the softmax's denominator over the other languages is left out)."""
         import numpy as np
 
         if text.isupper():  # as py3langid reads a text
             text = text.lower()
-        data = np.frombuffer(unicodedata.normalize("NFC", text).encode("utf8", "surrogatepass"), np.uint8)
-        states = np.zeros(len(data), dtype=np.int64)
-        for back in range(min(self.depth, len(data)) - 1, -1, -1):  # oldest byte of each window first
-            ahead = states[back:]
-            states[back:] = self._nextmove[self._rowbase[ahead] + data[: len(data) - back]]
-        found = self._output[states]  # the features in order, and how often each occurs
-        features, counts = np.unique(found[found >= 0], return_counts=True)
-        columns = [column for lang in langs for column in self._columns[lang]]
+        data = unicodedata.normalize("NFC", text).encode("utf8", "surrogatepass")
+        features, counts = self._walked(data) if len(data) <= WALK_BYTES else self._windowed(data)
+        columns = self._columns_of.get(langs := tuple(langs))
+        if columns is None:
+            if len(self._columns_of) >= MAX_CANDIDATE_SETS:
+                self._columns_of.clear()
+            columns = self._columns_of[langs] = np.array([c for lang in langs for c in self._columns[lang]])
         if len(features):  # the rows of the text's features only: the model stays mostly unread
-            table = self._ptc[features][:, columns].astype(np.float32)
+            # gathered column by column, the layout BLAS sums in (as ``ptc[features][:, columns]``)
+            table = self._flat_ptc[features * self._width + columns[:, None]].T.astype(np.float32)
             scores = np.log1p(counts.astype(np.float32)) @ table + self._pc[columns]
         else:  # no feature: py3langid's scores are all zero
             scores = np.zeros(len(columns), dtype=np.float32)
@@ -249,6 +258,35 @@ class _Walker:
             found[lang] = sum(odds[at : at + width])
             at += width
         return found
+
+    def _walked(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """The features of ``data`` in order, with their counts: the automaton walked byte by
+        byte, as py3langid walks it, one table read a byte (a short text's way: the windows
+        read ``depth`` times as many, each likely a cache miss within a search)."""
+        import numpy as np
+
+        nextmove, rowbase, output = self._nextmove_view, self._rowbase_view, self._output_view
+        state = 0
+        counts: dict[int, int] = {}
+        for byte in data:
+            state = nextmove[rowbase[state] + byte]
+            feature = output[state]
+            if feature >= 0:
+                counts[feature] = counts.get(feature, 0) + 1
+        features = sorted(counts)
+        return np.array(features, dtype=np.int64), np.array([counts[f] for f in features], dtype=np.int64)
+
+    def _windowed(self, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_walked`'s answer, every window of ``depth`` bytes walked side by side."""
+        import numpy as np
+
+        read = np.frombuffer(data, np.uint8)
+        states = np.zeros(len(read), dtype=np.int64)
+        for back in range(min(self.depth, len(read)) - 1, -1, -1):  # oldest byte of each window first
+            ahead = states[back:]
+            states[back:] = self._nextmove[self._rowbase[ahead] + read[: len(read) - back]]
+        found = self._output[states]  # the features in order, and how often each occurs
+        return np.unique(found[found >= 0], return_counts=True)
 
 
 @cache

@@ -505,12 +505,13 @@ class Index:
         A name hit thus weighs the same whatever else matches, and stays below what the
         query's words can weigh in their own language (``АСЕАН`` ranks the Russian article
         above ``ASEAN``)."""
-        names = max((matching.ideal_score(reading.names, searcher) for reading in leaf_readings), default=0.0)
+        idf = searcher.weighting.live_idf(searcher)
+        names = max((matching.ideal_score(reading.names, idf) for reading in leaf_readings), default=0.0)
         if not names:  # no name key in the index: nothing to scale
             return 0.0
         main = 0.0
         for reading in leaf_readings:
-            main += matching.ideal_score(reading.parts, searcher)
+            main += matching.ideal_score(reading.parts, idf)
         return self.ranking.names_weight * main / names
 
     def _current_searcher(self) -> Searcher:

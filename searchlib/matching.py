@@ -680,10 +680,11 @@ def _whoosh_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.nd
 _NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
-def ideal_score(queries: Iterable[Term | q.Query], searcher: Searcher) -> float:
+def ideal_score(queries: Iterable[Term | q.Query], idf: Callable[[str, str], float]) -> float:
     """The most any one of ``queries`` (alternatives) can weigh: its boost times the IDF of
-    its terms. A yardstick of the query, whichever documents match it."""
-    best, idf = 0.0, searcher.idf
+    its terms (``idf(fieldname, text)``). A yardstick of the query, whichever documents
+    match it."""
+    best = 0.0
     for query in queries:
         if isinstance(query, Term):
             weight = query.boost * idf(query.fieldname, query.text)

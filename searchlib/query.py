@@ -43,6 +43,8 @@ def parse(text: str, fields: Mapping[str, str] = syntax.BUILTIN_KINDS) -> syntax
 
 def query_words(node: syntax.Node | None) -> str:
     """Every word the query holds (negated ones too), for language identification."""
+    if isinstance(node, syntax.Or) and all(type(item) is syntax.Words for item in node.items):  # most queries
+        return " ".join([item.text for item in node.items if item.text])
     if node is None or isinstance(node, syntax.FILTERS):
         return ""
     if isinstance(node, syntax.Words):
@@ -200,6 +202,9 @@ def name_keys_of(
 
     def keys(leaf: syntax.Words) -> list[str]:
         if leaf.kind != "word":  # a phrase or a prefix is meant as written
+            return []
+        first = leaf.text[:1]
+        if not lowercase and first.isalpha() and first.islower():  # its one word is no name
             return []
         return query_name_keys(leaf.text, langs, lowercase, keep)
 

@@ -17,7 +17,7 @@ merged one all share exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from math import log
 from typing import Any, Protocol
 
@@ -79,6 +79,15 @@ class LanguageBM25F(scoring.BM25F):
         else:
             df = parent.doc_frequency(fieldname, text)
         return self.idf_of(parent, fieldname, df)
+
+    def live_idf(self, searcher: Any) -> Callable[[str, str], float]:
+        """:meth:`idf` under ``searcher`` as a function of (fieldname, text), without the
+        searcher's cache of IDFs in between: a search asks each term once, and reading the
+        term's live postings (kept by ``statistics``) is the cost either way."""
+        parent = searcher.get_parent()
+        frequency = self.statistics.doc_frequency if self.statistics is not None else parent.doc_frequency
+        idf_of = self.idf_of
+        return lambda fieldname, text: idf_of(parent, fieldname, frequency(fieldname, text))
 
     def idf_of(self, parent: Any, fieldname: str, df: int) -> float:
         """The IDF of a term found in ``df`` documents of ``fieldname``."""

@@ -22,11 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple, Union
 
 import attrs
 
 import analyzers
+from analyzers.tokenizer import SHORT_CHARS
 
 # What ``name:value`` means per field: its kind. Declared fields add to these (Index._kinds).
 BUILTIN_KINDS: dict[str, str] = {
@@ -113,6 +115,9 @@ class Not:
     item: Node
 
 
+_NOT_RANKING = (*FILTERS, Not)  # nodes whose words never rank
+
+
 @attrs.frozen
 class Maybe:
     """The documents ``required`` matches, ranked higher where ``optional`` matches too."""
@@ -137,7 +142,9 @@ def is_filter(node: Node) -> bool:
 
 def text_leaves(node: Node | None) -> list[Words]:
     """The free-text leaves of ``node`` that can rank (not those under a NOT)."""
-    if node is None or isinstance(node, (*FILTERS, Not)):
+    if isinstance(node, Or) and all(type(item) is Words for item in node.items):  # most queries
+        return list(node.items)
+    if node is None or isinstance(node, _NOT_RANKING):
         return []
     if isinstance(node, Words):
         return [node]
@@ -215,6 +222,16 @@ def _phrase(raw: str, field: str | None) -> Words:
 def _bare(raw: str, field: str | None) -> Node:
     """A token as typed: a prefix, a word, or, when it holds several words (``Vietnam-Laos``,
     or a run of Thai or Chinese, cut into bigrams), those words as alternatives."""
+    return _short_bare(raw, field) if len(raw) <= SHORT_CHARS else _read_bare(raw, field)
+
+
+@lru_cache(maxsize=1 << 14)
+def _short_bare(raw: str, field: str | None) -> Node:
+    """A short token's node, kept: queries share their words (nodes are immutable)."""
+    return _read_bare(raw, field)
+
+
+def _read_bare(raw: str, field: str | None) -> Node:
     if raw.endswith("*") and raw.rstrip("*"):
         return Words(raw.rstrip("*"), field, "prefix")
     parts = [word for word, *_ in analyzers.words(raw)]

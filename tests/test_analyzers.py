@@ -347,6 +347,22 @@ def test_language_scores_computed_with_numpy_equal_py3langids() -> None:
         ), text
 
 
+def test_the_automaton_walked_byte_by_byte_finds_what_its_windows_find() -> None:
+    """A short text is walked a byte at a time, a long one in windows of the trie's depth:
+    the same features with the same counts, whatever the text (a query and a document agree)."""
+    from analyzers import detect
+
+    walker = detect._walker()
+    texts = [path.read_text(encoding="utf-8")[:600] for path in sorted(SEEDS.iterdir())]
+    texts += ["", "a", "ab", "NATO", "АСЕАН", "ทีม ASEAN", "東京タワー", "🙂 x " * 30, "\udc80"]
+    for text in texts:
+        data = text.encode("utf8", "surrogatepass")
+        walked, windowed = walker._walked(data), walker._windowed(data)
+        assert [part.tolist() for part in walked] == [part.tolist() for part in windowed], text
+        assert [part.dtype for part in walked] == [part.dtype for part in windowed]
+    assert any(len(text.encode("utf8")) > detect.WALK_BYTES for text in texts)  # both ways taken
+
+
 def test_word_caches_hold_at_most_what_they_are_set_to_and_give_the_uncached_terms() -> None:
     """Each chain caches its words' terms; together the caches stay within the size set
     (the oldest words go), whatever the languages, and a term is the same cached or not."""
