@@ -81,8 +81,9 @@ class TermCache(dict[Hashable, tuple[np.ndarray, np.ndarray]]):
         if self.held > MAX_CACHED_POSTINGS:
             self.clear()
             self.held = 0
-        for array in found:  # a term's ids are often its cached postings' already: no matter
-            array.setflags(write=False)
+        for array in found:  # a term's ids are often its cached postings' already read-only
+            if array.flags.writeable:
+                array.setflags(write=False)
         self[key] = found
         self.held += len(found[0]) + ENTRY_POSTINGS
         return found

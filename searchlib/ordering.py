@@ -127,6 +127,8 @@ def ordered(
     ]
 
     def cheap(docnum: int) -> tuple:
+        if not getters:  # by relevance, the usual order
+            return (-round(scores[docnum], SCORE_DIGITS), documents.date_key(docnum))
         parts: list[object] = []
         for key, getter in getters:
             if getter is None:
