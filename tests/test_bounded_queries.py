@@ -100,8 +100,8 @@ def test_unknown_words_cannot_grow_the_term_caches_without_bound(
     """A term that matches nothing is kept too (most words are in no title), and counts
     against the caches' bound (ENTRY_POSTINGS, like that many postings): a stream of
     made-up words clears them. So are the numbers kept per term: each name key's count of
-    documents, and the IDFs Whoosh's searcher keeps (it kept every one for as long as the
-    commit was the latest: three a made-up word)."""
+    documents, and the IDFs Whoosh's searcher keeps for its matchers (it kept every one for
+    as long as the commit was the latest: three a made-up word, when searches asked it)."""
     from searchlib import matching
 
     index = searchlib.Index.create(tmp_path / "index")
@@ -116,5 +116,8 @@ def test_unknown_words_cannot_grow_the_term_caches_without_bound(
     assert 0 < len(facts.postings) <= 40 // per_term + 1 + 8  # cleared past the bound, then a search's own
     assert 0 < len(facts.scores) <= 40 // per_term + 1 + 8
     assert 0 < len(facts.counts) <= 50  # one a made-up word, offered as a name (the query is in lowercase)
-    assert 0 < len(index._snapshot().searcher._idf_cache) <= 50
+    searcher = index._snapshot().searcher
+    for word in words:  # as Whoosh's matchers (phrases) ask it
+        searcher.idf("body_ru", word)
+    assert 0 < len(searcher._idf_cache) <= 50
     assert index.search("АСЕАН", highlight=False).total > 0  # and searching goes on as before
