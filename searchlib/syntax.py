@@ -133,7 +133,7 @@ def is_filter(node: Node) -> bool:
     """Whether ``node`` only restricts (holds no free text that could rank)."""
     if isinstance(node, Words):
         return False
-    if isinstance(node, (*FILTERS, Not)):
+    if isinstance(node, _NOT_RANKING):
         return True
     if isinstance(node, Maybe):
         return False

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from analyzers.names import name_tokens, skeleton, transliterate
+from analyzers import words
+from analyzers.names import name_tokens, query_name_keys, skeleton, transliterate
 
 
 def keys(text: str, lang: str, every_word: bool = False) -> list[str]:
@@ -69,3 +72,19 @@ def test_name_candidates_keep_every_word_that_has_keys() -> None:
     mixed = ["Laos", "laos", "лаос", "Лаос", "لاوس"]
     assert name_candidates(mixed) == ["Laos", "Лаос", "لاوس"]
     assert name_candidates(["Laos", "laos", "Лаос"]) == ["Laos", "Лаос"]
+
+
+def test_a_query_word_starting_with_a_small_letter_has_no_name_key_when_capitals_are_about() -> None:
+    """What lets a search skip the name keys of such a leaf (``query.name_keys_of``): in a
+    query with capitals, a word that starts with a lowercase letter gives no key, whatever
+    follows it (joiners, marks, letters of other scripts, Arabic ones among them)."""
+    rng = random.Random(5)
+    small = [chr(c) for c in range(0x3000) if chr(c).isalpha() and chr(c).islower()]
+    rest = [*small, *(chr(c) for c in range(0x3000)), "\u200d", "\u00ad", "'", "’", "A", "Ж", "ب", "क"]
+    checked = 0
+    for _ in range(20_000):
+        text = rng.choice(small) + "".join(rng.choice(rest) for _ in range(rng.randint(0, 4)))
+        if len(list(words(text))) == 1:  # a word leaf holds one word
+            assert query_name_keys(text, ["en"], lowercase=False) == [], text
+            checked += 1
+    assert checked > 5_000
