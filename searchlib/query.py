@@ -43,8 +43,8 @@ def parse(text: str, fields: Mapping[str, str] = syntax.BUILTIN_KINDS) -> syntax
 
 def query_words(node: syntax.Node | None) -> str:
     """Every word the query holds (negated ones too), for language identification."""
-    if isinstance(node, syntax.Or) and all(type(item) is syntax.Words for item in node.items):  # most queries
-        return " ".join([item.text for item in node.items if item.text])
+    if (alternatives := syntax.plain_alternatives(node)) is not None:
+        return " ".join([item.text for item in alternatives if item.text])
     if node is None or isinstance(node, syntax.FILTERS):
         return ""
     if isinstance(node, syntax.Words):

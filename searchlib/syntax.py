@@ -140,10 +140,17 @@ def is_filter(node: Node) -> bool:
     return all(is_filter(item) for item in node.items)
 
 
+def plain_alternatives(node: Node | None) -> tuple[Words, ...] | None:
+    """The words of a query that is bare words only (most are), read without walking the tree."""
+    if isinstance(node, Or) and all(type(item) is Words for item in node.items):
+        return node.items
+    return None
+
+
 def text_leaves(node: Node | None) -> list[Words]:
     """The free-text leaves of ``node`` that can rank (not those under a NOT)."""
-    if isinstance(node, Or) and all(type(item) is Words for item in node.items):  # most queries
-        return list(node.items)
+    if (alternatives := plain_alternatives(node)) is not None:
+        return list(alternatives)
     if node is None or isinstance(node, _NOT_RANKING):
         return []
     if isinstance(node, Words):
