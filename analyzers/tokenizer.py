@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import pairwise
 
@@ -125,6 +125,14 @@ def word_end(text: str, start: int, spaced: bool = False) -> int | None:
     first = _UNIT.match(text, start, found.end())  # a bigram: its run's first two units
     second = _UNIT.match(text, first.end(), found.end())
     return (second or first).end()
+
+
+def word_ends(text: str, starts: Iterable[int], spaced: bool = False) -> list[int | None]:
+    """:func:`word_end` of each of ``starts``: the pattern chosen once (a snippet reads a few)."""
+    if spaced or text.isascii():
+        match = (_ASCII_WORD if text.isascii() else _WORD).match
+        return [found.end() if (found := match(text, start)) else None for start in starts]
+    return [word_end(text, start) for start in starts]
 
 
 def word_starts(text: str) -> list[int]:

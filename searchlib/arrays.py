@@ -321,6 +321,9 @@ class SegmentArrays:
         self.word_index = self._array("word_index", np.int64) if kept else None
         self.word_starts = self._array("word_starts", np.uint32) if kept else None
         self.word_terms = self._array("word_terms", np.int32) if "word_terms" in self._parts else None
+        # read one number at a time (a page's bodies): Python ints, no numpy scalar each
+        self._word_index_at = memoryview(self.word_index) if kept else None
+        self._word_terms_at = memoryview(self.word_terms) if self.word_terms is not None else None
         self._lookups: dict[str, dict[str, int] | None] = {}
 
     def _array(self, name: str, dtype: Any) -> np.ndarray:
@@ -364,17 +367,35 @@ class SegmentArrays:
     def body_word_starts(self, docnum: int) -> np.ndarray | None:
         """Where each word of this segment's document ``docnum``'s body starts; None if the
         file does not say (one of 0.2.0.dev0, or a body too long to have them)."""
-        if self.word_index is None:
+        if self._word_index_at is None:
             return None
-        start, end = self.word_index[docnum : docnum + 2].tolist()
+        start, end = self._word_index_at[docnum], self._word_index_at[docnum + 1]
         return self.word_starts[start:end] if end > start else None
 
     def matched_positions(
         self, field: str, texts: Iterable[str], docnums: Sequence[int]
     ) -> dict[int, dict[int, str]] | None:
         """Where the terms ``texts`` occur in each of ``docnums`` (this segment's, ascending):
-        position → term, a later term of ``texts`` winning a shared position. None if the file
-        keeps no positions for ``field`` (one of 0.2.0.dev0 keeps none) or they are damaged.
+        position → term. None if the file keeps no positions for ``field`` (one of 0.2.0.dev0
+        keeps none) or they are damaged. (:meth:`matched_words`, with the terms' texts.)"""
+        texts = list(texts)
+        found = self.matched_words(field, texts, docnums)
+        if found is None:
+            return None
+        lookup = self._lookup(field) or {}
+        text_of = {lookup[text]: text for text in texts if text in lookup}
+        return {
+            docnum: {position: text_of[slot] for position, slot in zip(*hits, strict=True)}
+            for docnum, hits in found.items()
+        }
+
+    def matched_words(
+        self, field: str, texts: Iterable[str], docnums: Sequence[int]
+    ) -> dict[int, Matched] | None:
+        """Where the terms ``texts`` occur in each of ``docnums`` (this segment's, ascending):
+        the positions in order, and the slot of the term at each (what a snippet needs: which
+        words match, and which match the same term). None if the file keeps no positions for
+        ``field`` (one of 0.2.0.dev0 keeps none) or they are damaged.
 
         Bodies whose words are numbered (``word_terms``) are read in one pass over their
         words; the others with one search of each term's postings, then one pass over all
@@ -383,18 +404,17 @@ class SegmentArrays:
         lookup = self._lookup(field)
         if place is None or lookup is None or self.value_starts is None:
             return None
-        found: dict[int, dict[int, str]] = {docnum: {} for docnum in docnums}
-        held = [(text, slot) for text in texts if (slot := lookup.get(text)) is not None]
-        if not held or not docnums or not len(self.ids):
+        found: dict[int, Matched] = dict.fromkeys(docnums, _NO_HITS)
+        slots = [slot for text in texts if (slot := lookup.get(text)) is not None]
+        if not slots or not docnums or not len(self.ids):
             return found
         if self.word_terms is not None:
-            left = self._matched_words(dict(map(reversed, held)), docnums, found)
-            if not left:
+            docnums = self._matched_words(slots, docnums, found)
+            if not docnums:
                 return found
-            docnums = left
         wanted = np.asarray(docnums, dtype=self.ids.dtype)
-        slots = np.array([slot for _, slot in held])
-        firsts, lasts = self.starts[slots], self.starts[slots + 1]
+        held = np.array(slots)
+        firsts, lasts = self.starts[held], self.starts[held + 1]
         bounds = zip(firsts.tolist(), lasts.tolist(), strict=True)
         at = np.stack([np.searchsorted(self.ids[first:last], wanted) for first, last in bounds])
         at += firsts[:, None]
@@ -405,45 +425,54 @@ class SegmentArrays:
         values = at[term_of, doc_of] - first_posting + first_value
         begins, finishes = self.value_starts[values].tolist(), self.value_starts[values + 1].tolist()
         base = self._base + self._parts["values"][0]
+        read: dict[int, dict[int, int]] = {docnum: {} for docnum in docnums}
         try:
             for term, doc, begin, finish in zip(
                 term_of.tolist(), doc_of.tolist(), begins, finishes, strict=True
             ):
                 positions = decode_positions(bytes(self._view[base + begin : base + finish]))
-                found[docnums[doc]].update(dict.fromkeys(positions, held[term][0]))
+                read[docnums[doc]].update(dict.fromkeys(positions, slots[term]))
         except UntrustedIndexError:
             raise
         except Exception:  # values damaged past the bounds load() checks: Whoosh's decoder fails
             return None
+        for docnum, matched in read.items():
+            positions = sorted(matched)
+            found[docnum] = (positions, [matched[position] for position in positions])
         return found
 
     def _matched_words(
-        self, text_of: dict[int, str], docnums: Sequence[int], found: dict[int, dict[int, str]]
+        self, slots: list[int], docnums: Sequence[int], found: dict[int, Matched]
     ) -> list[int]:
-        """Fill ``found`` from the words' term slots (``word_terms``) of ``docnums``: where a
-        slot of ``text_of`` is, that term. Returns the documents whose words were not numbered
-        (their positions are read from the postings). One pass for the page, where reading
-        each term's postings searched them and decoded a value per matched document."""
-        wanted = np.asarray(docnums, dtype=np.int64)
-        begins, ends = self.word_index[wanted].tolist(), self.word_index[wanted + 1].tolist()
-        slots = np.concatenate([self.word_terms[begin:end] for begin, end in zip(begins, ends, strict=True)])
-        keys = np.fromiter(text_of, dtype=slots.dtype, count=len(text_of))
-        keys.sort()
-        at = np.searchsorted(keys, slots)
-        at[at == len(keys)] = 0
-        hits = np.flatnonzero(keys[at] == slots)
-        hit_list, slot_list = hits.tolist(), slots[hits].tolist()
+        """Fill ``found`` from the words' term slots (``word_terms``) of ``docnums``: where one
+        of ``slots`` is. Returns the documents whose words were not numbered (their positions
+        are read from the postings). One pass for the page, where reading each term's
+        postings searched them and decoded a value per matched document; a few numpy calls
+        in all (each costs microseconds in a search: the rest is read in Python)."""
+        index, terms = self._word_index_at, self._word_terms_at
+        spans = [(index[docnum], index[docnum + 1]) for docnum in docnums]
+        words = np.concatenate([self.word_terms[begin:end] for begin, end in spans])
+        if len(slots) <= _COMPARED_SLOTS:  # a few terms (most queries): compared, not searched
+            matched = words == slots[0]
+            for slot in slots[1:]:
+                matched |= words == slot
+        else:
+            keys = np.unique(np.array(slots, dtype=words.dtype))
+            at = np.searchsorted(keys, words)
+            at[at == len(keys)] = 0
+            matched = keys[at] == words
+        hits = np.flatnonzero(matched)
+        hit_list, slot_list = hits.tolist(), words[hits].tolist()
         unread = []  # no words kept (a body too long for them), or not numbered: read from postings
-        unnumbered = bool((slots == NOT_KEPT).any())  # a writer numbers all of a body's words or none
         first = cut = 0
-        for docnum, begin, end in zip(docnums, begins, ends, strict=True):
+        for docnum, (begin, end) in zip(docnums, spans, strict=True):
             last = first + end - begin
-            if end == begin or (unnumbered and slots[first] == NOT_KEPT):
+            if end == begin or terms[begin] == NOT_KEPT:  # a writer numbers all of a body's words or none
                 unread.append(docnum)
-            done = bisect_left(hit_list, last, cut)
-            hit_slots = zip(hit_list[cut:done], slot_list[cut:done], strict=True)
-            found[docnum].update({hit - first: text_of[slot] for hit, slot in hit_slots})
-            first, cut = last, done
+            elif (done := bisect_left(hit_list, last, cut)) > cut:
+                found[docnum] = ([hit - first for hit in hit_list[cut:done]], slot_list[cut:done])
+                cut = done
+            first = last
         return unread
 
     def count(self, field: str, text: str) -> int:
@@ -453,6 +482,9 @@ class SegmentArrays:
 
 
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+Matched = tuple[list[int], list[int]]  # a body's matched word positions, in order, and each one's term slot
+_NO_HITS: Matched = ([], [])
+_COMPARED_SLOTS = 8  # up to this many terms, a body's words are compared with each
 _POSITIONS = Positions()
 # Whoosh's encoding of positions: their count (4 bytes), then their deltas pickled (protocol
 # 2): PROTO 2, EMPTY_LIST, BINPUT 0, then MARK … APPENDS or one APPEND, maybe STOP.

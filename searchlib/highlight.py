@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Hashable, Iterable, Mapping, Sequence, Set
 
 import analyzers
 import analyzers.names
 from analyzers import GENERIC
-from analyzers.tokenizer import has_unspaced, segments, spaced_words, spans, word_end
+from analyzers.tokenizer import has_unspaced, segments, spaced_words, spans, word_ends
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
@@ -74,19 +74,31 @@ def snippet(
 
 
 def snippet_at(
-    text: str, matched: Mapping[int, str], word_starts: Sequence[int] | None, window: int = WINDOW_WORDS
+    text: str, matched: Mapping[int, Hashable], word_starts: Sequence[int] | None, window: int = WINDOW_WORDS
 ) -> str | None:
     """What :func:`snippet` makes of ``text`` when the words matching the query are known:
     ``matched`` maps their positions (as indexing counts words: the index's postings keep
     them) to the terms they match, and ``word_starts`` says where each word starts (the
-    index keeps that too). Only the marked words and the passage's last are read then, each
-    from its start, not every word of the text analyzed. None where the analysis must say:
-    a text :func:`snippet` reads only the start of, one without words, or starts that do
-    not fit it (a damaged file)."""
+    index keeps that too). (:func:`passage_at`, the positions given in order.)"""
+    hits = sorted(matched)
+    return passage_at(text, hits, [matched[position] for position in hits], word_starts, window)
+
+
+def passage_at(
+    text: str,
+    hits: list[int],
+    terms: Sequence[Hashable],
+    word_starts: Sequence[int] | None,
+    window: int = WINDOW_WORDS,
+) -> str | None:
+    """:func:`snippet_at`'s passage, from the matched words' positions in order (``hits``)
+    and what each matched (``terms``: only which match the same term counts). Only the
+    marked words and the passage's last are read, each from its start, not every word of
+    the text analyzed. None where the analysis must say: a text :func:`snippet` reads only
+    the start of, one without words, or starts that do not fit it (a damaged file)."""
     if len(text) > MAX_ANALYZED_CHARS or word_starts is None:
         return None
-    hits = sorted(matched)
-    first = _best_window_start([matched[position] for position in hits], hits, window)
+    first = _best_window_start(terms, hits, window)
     starts = _ints(word_starts[first : first + window + 1])  # and the next word's: the passage's end
     after = starts.pop() if len(starts) > window else len(text)
     if not starts:
@@ -94,11 +106,11 @@ def snippet_at(
     last = first + len(starts) - 1
     spaced = not has_unspaced(text[starts[0] : after])  # the usual case: a simpler pattern reads it
     shown = hits[bisect_left(hits, first) : bisect_right(hits, last)]
-    ends = {position: word_end(text, starts[position - first], spaced) for position in (*shown, last)}
-    if None in ends.values():  # a start that is no word's
+    ends = word_ends(text, [starts[position - first] for position in (*shown, last)], spaced)
+    if None in ends:  # a start that is no word's
         return None
-    marked = [(starts[position - first], ends[position]) for position in shown]
-    return _rendered(text, starts[0], ends[last], marked if spaced else _merged_spans(marked))
+    marked = [(starts[position - first], end) for position, end in zip(shown, ends, strict=False)]
+    return _rendered(text, starts[0], ends[-1], marked if spaced else _merged_spans(marked))
 
 
 def _ints(numbers: Sequence[int]) -> list[int]:
@@ -189,7 +201,7 @@ def _merged_spans(found: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return spans
 
 
-def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
+def _best_window_start(matched: Sequence[Hashable], hits: list[int], window: int) -> int:
     """Where a window of ``window`` words covers the most distinct matched terms; ``hits``
     are the matched words' positions, in order, ``matched`` what each matched."""
     if not hits:
@@ -202,10 +214,10 @@ def _best_window_start(matched: list[str], hits: list[int], window: int) -> int:
     return max(0, best - min(5, window // 6))
 
 
-def _densest_window(matched: list[str], hits: list[int], window: int) -> int:
+def _densest_window(matched: Sequence[Hashable], hits: list[int], window: int) -> int:
     """The first of ``hits`` whose window holds the most distinct terms, then the most hits."""
     best, most_terms, most_hits = hits[0], -1, 0
-    in_window: dict[str, int] = {}  # the terms matched from hits[i] on, within the window: how often
+    in_window: dict[Hashable, int] = {}  # the terms matched from hits[i] on, within the window: how often
     last, count = 0, len(hits)
     for i, first_hit in enumerate(hits):
         end = first_hit + window
@@ -216,6 +228,8 @@ def _densest_window(matched: list[str], hits: list[int], window: int) -> int:
         terms = len(in_window)
         if terms > most_terms or (terms == most_terms and last - i > most_hits):
             best, most_terms, most_hits = first_hit, terms, last - i
+        if last == count:  # every later window holds only some of this one's hits: none is better
+            break
         term = matched[i]
         if in_window[term] == 1:
             del in_window[term]

@@ -31,7 +31,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
 import analyzers
-from searchlib import building, commits, facets, filters, matching, ordering, query, syntax, workers
+from searchlib import arrays, building, commits, facets, filters, matching, ordering, query, syntax, workers
 from searchlib import highlight as highlighting
 from searchlib.building import AddResult, Ledger
 from searchlib.documents import Document
@@ -711,13 +711,14 @@ class _MarkedTerms:
                 self._terms.setdefault(key, set()).update(terms)
         self._name_keys = {term.text for reading in readings for term in reading.names}
         self._read_keys = frozenset(read_keys)
-        # document number: where its body's words start, and its matched words (position: term;
-        # None in a language the query was not read in: its name keys are found in its words)
-        self._positions: dict[int, tuple[Sequence[int], dict[int, str] | None]] = {}
+        # document number: where its body's words start, and its matched words (positions in
+        # order, and each one's term; None in a language the query was not read in: its name
+        # keys are found in its words)
+        self._positions: dict[int, tuple[Sequence[int], arrays.Matched | None]] = {}
 
     def read_positions(self, documents: matching.Documents, page: list[tuple[int, Stored]]) -> None:
         """Where the query's terms occur in the bodies of ``page``'s documents of the languages
-        it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.matched_positions`),
+        it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.matched_words`),
         and where every page body's words start. Their snippets then read one passage, not
         every word (XQuAD: 230 µs a snippet, most of it analyzing the whole text); bodies in
         other languages are read for their name keys, but not tokenized with offsets. A
@@ -737,7 +738,7 @@ class _MarkedTerms:
             local = sorted(docnum - offset for docnum in docnums)
             found = None
             if key in self._read_keys:
-                found = segment.matched_positions(body_field(key), self._terms.get(key, ()), local)
+                found = segment.matched_words(body_field(key), self._terms.get(key, ()), local)
                 if found is None:  # no positions kept: these documents are analyzed
                     continue
             for docnum in local:
@@ -754,7 +755,7 @@ class _MarkedTerms:
         text = stored.get(field, "")
         starts, matched = self._positions.get(docnum, (None, None)) if field == "body" else (None, None)
         if matched is not None:
-            passage = highlighting.snippet_at(text, matched, starts)
+            passage = highlighting.passage_at(text, *matched, starts)
             if passage is not None:
                 return passage
         key = analyzers.canonical(stored["lang"])
