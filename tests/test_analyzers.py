@@ -311,6 +311,11 @@ def test_a_word_read_from_its_start_ends_where_reading_the_whole_text_ends_it() 
             assert tokenizer.word_end(text, start) == end, (text, start)
             if spaced:
                 assert tokenizer.word_end(text, start, spaced=True) == end, (text, start)
+        found = list(tokenizer.words(text))
+        every = [start for _, start, _, _ in found] + [len(text) + 1]  # and a start that is no word's
+        assert tokenizer.word_ends(text, every) == [end for _, _, end, _ in found] + [None], text
+        if spaced:
+            assert tokenizer.word_ends(text, every, spaced=True) == tokenizer.word_ends(text, every), text
         runs, starts = tokenizer.segments(text)
         made = [(token, bigrams) for bigrams, tokens in runs for token in tokens]
         assert made == [(surface, bigram) for surface, _, _, bigram in tokenizer.words(text)], text
