@@ -165,9 +165,22 @@ class SealedWriter(SegmentWriter):
                 with contextlib.suppress(Exception):
                     self.writelock.release()
             raise
+        _store_uncompressed(self.perdocwriter)
 
     def _commit_toc(self, segments: list[Any]) -> None:
         commits.commit_toc(self, segments)
+
+
+def _store_uncompressed(perdoc: Any) -> None:
+    """Have ``perdoc`` write stored fields as zlib's uncompressed blocks (level 0): still the
+    zlib data every Whoosh reads, decompressed in a tenth of the time (0.7 µs a document
+    against 7.7). A search reads the stored fields of each document it shows, once, and
+    that first read was most of what it spent on the page (XQuAD: 660 bytes more a
+    document, 5% of the index). Whoosh keeps the level on the column's writer."""
+    stored = getattr(perdoc, "_colwriters", {}).get("_stored")
+    compressing = getattr(stored, "_child", None)
+    if compressing is not None and hasattr(compressing, "_level"):
+        compressing._level = 0
 
 
 class _TemporaryStorage(FileStorage):
