@@ -5,6 +5,7 @@ Importable on its own: nothing here knows about Whoosh.
 
 from __future__ import annotations
 
+import itertools
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,7 +36,8 @@ from analyzers.tokenizer import (
     segments,
     spaced_words,
     spaced_words_and_starts,
-    word_starts,
+    word_ends_of,
+    word_spans,
     words,
 )
 
@@ -106,19 +108,21 @@ def index_terms(text: str, lang: str | None) -> tuple[dict[str, Sequence[int]], 
 
 def index_terms_and_starts(
     text: str, lang: str | None
-) -> tuple[dict[str, Sequence[int]], Counter[str], list[int]]:
-    """:func:`index_terms`, and where each word it numbers starts (:func:`tokenizer.word_starts`):
-    a text without unspaced scripts is cut into words once for both."""
+) -> tuple[dict[str, Sequence[int]], Counter[str], list[int], list[int]]:
+    """:func:`index_terms`, and where each word it numbers starts and ends
+    (:func:`tokenizer.word_spans`): a text without unspaced scripts is cut into words once
+    for both."""
     if len(text) > PIECE_CHARS:
-        return *index_terms(text, lang), word_starts(text)
+        return *index_terms(text, lang), *word_spans(text)
     found = spaced_words_and_starts(text)
     if found is None:  # bigrams
         made, starts = segments(text)
         positions, names, _ = _index_terms_with_bigrams(made, canonical(lang))
-        return positions, names, starts
+        surfaces = itertools.chain.from_iterable(run for _, run in made)
+        return positions, names, starts, word_ends_of(starts, surfaces)
     spaced, starts = found
     positions, names, _ = _index_terms(text, lang, spaced)
-    return positions, names, starts
+    return positions, names, starts, word_ends_of(starts, spaced)
 
 
 def _index_terms_in_pieces(text: str, lang: str | None) -> tuple[dict[str, Sequence[int]], Counter[str]]:

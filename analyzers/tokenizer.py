@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
@@ -133,6 +133,21 @@ def word_ends(text: str, starts: Iterable[int], spaced: bool = False) -> list[in
         match = (_ASCII_WORD if text.isascii() else _WORD).match
         return [found.end() if (found := match(text, start)) else None for start in starts]
     return [word_end(text, start) for start in starts]
+
+
+def word_ends_of(starts: Sequence[int], surfaces: Iterable[str]) -> list[int]:
+    """Where each word ends, from where it starts and what it reads (a word's surface is the
+    text it spans): indexing has both, and snippets then read no word to find its end."""
+    return list(map(operator.add, starts, map(len, surfaces)))
+
+
+def word_spans(text: str) -> tuple[list[int], list[int]]:
+    """Where each word of :func:`spans` starts, and where it ends."""
+    if text.isascii() or not has_unspaced(text):
+        found = [match.span() for match in (_ASCII_WORD if text.isascii() else _WORD).finditer(text)]
+        return [start for start, _ in found], [end for _, end in found]
+    runs, starts = segments(text)
+    return starts, word_ends_of(starts, itertools.chain.from_iterable(made for _, made in runs))
 
 
 def word_starts(text: str) -> list[int]:

@@ -20,7 +20,8 @@ snippets, two optional pairs (absent in files of 0.2.0.dev0): the body fields' p
 values (``values``, Whoosh's encoding of positions, and ``value_starts``, int64, where each
 begins; a positioned field's header says its first posting and first value) and, per
 document, where each word of its body starts (``word_starts``, uint32, and ``word_index``,
-int64, one more than there are documents). Optional too, in files a builder wrote: beside
+int64, one more than there are documents), and where it ends (``word_ends``, uint32,
+beside each start; older files have none). Optional too, in files a builder wrote: beside
 each word's start, the slot of its term (``word_terms``, int32; NO_TERM for a stopword,
 NOT_KEPT throughout a body the builder did not number).
 """
@@ -42,7 +43,7 @@ from typing import IO, Any
 import numpy as np
 from whoosh.formats import Positions
 
-from analyzers.tokenizer import word_starts
+from analyzers.tokenizer import word_spans
 from searchlib.errors import IndexCorruptError, UntrustedIndexError
 from searchlib.highlight import MAX_ANALYZED_CHARS
 from searchlib.schema import body_field
@@ -53,7 +54,17 @@ SUFFIX = ".sla"
 SEPARATOR = "\x00"
 _SEPARATOR = SEPARATOR.encode()
 FLUSH_POSTINGS = 65_536  # postings held before they go to the temporary files
-_SPILLED = ("terms", "starts", "ids", "weights", "values", "value_starts", "word_starts", "word_index")
+_SPILLED = (
+    "terms",
+    "starts",
+    "ids",
+    "weights",
+    "values",
+    "value_starts",
+    "word_starts",
+    "word_index",
+    "word_ends",
+)
 MAX_HEADER_BYTES = 1 << 24
 MAX_WORD_TERMS = 1 << 18  # distinct body terms a segment's writer numbers for word_terms
 NO_TERM, NOT_KEPT = -1, -2  # word_terms: a word that is no term (a stopword); a body not numbered
@@ -68,14 +79,18 @@ def scored_fields(schema: Any) -> set[str]:
     return {name for name, field in schema.items() if field.scorable}
 
 
-def body_word_starts(body: str, found: Sequence[int] | None = None) -> Sequence[int]:
-    """Where each word of ``body`` starts, counted as indexing counts positions (bigrams of
-    unspaced scripts too): a snippet's passage is then found without reading the words
-    before it. None (an empty sequence) for a body longer than a snippet reads.
-    ``found``: the starts, if analysis found them already."""
+def body_word_spans(
+    body: str, found: tuple[Sequence[int], Sequence[int]] | None = None
+) -> tuple[Sequence[int], Sequence[int]]:
+    """Where each word of ``body`` starts and ends, counted as indexing counts positions
+    (bigrams of unspaced scripts too): a snippet's passage is then found, and its words
+    marked, without reading the words before them or the words themselves. Empty for a
+    body longer than a snippet reads. ``found``: the starts and ends, if analysis found
+    them already."""
     if len(body) > MAX_ANALYZED_CHARS:
-        return ()
-    return array("I", word_starts(body) if found is None else found)
+        return (), ()
+    starts, ends = word_spans(body) if found is None else found
+    return array("I", starts), array("I", ends)
 
 
 def positioned_fields(schema: Any) -> set[str]:
@@ -118,6 +133,7 @@ class ArraysWriter:
             "value_starts": array("q"),
             "word_starts": array("I"),
             "word_index": array("q"),
+            "word_ends": array("I"),
             "word_numbers": array("i"),
         }
 
@@ -127,14 +143,18 @@ class ArraysWriter:
         word_starts: Sequence[int],
         field: str | None = None,
         terms: Mapping[str, Sequence[int]] | None = None,
+        word_ends: Sequence[int] = (),
     ) -> None:
-        """Where each word of document ``docnum``'s body starts (:func:`body_word_starts`),
-        and ``terms``, its body's terms in ``field`` with their positions, to number each
-        word by its term; documents come in order, from 0."""
+        """Where each word of document ``docnum``'s body starts and ends
+        (:func:`body_word_spans`), and ``terms``, its body's terms in ``field`` with their
+        positions, to number each word by its term; documents come in order, from 0."""
         if docnum != self._documents:
             raise ValueError(f"document {docnum} given after {self._documents - 1}")
+        if len(word_ends) != len(word_starts):
+            raise ValueError(f"document {docnum}: {len(word_starts)} word starts, {len(word_ends)} ends")
         self._pending["word_index"].append(self._word_starts)
         self._pending["word_starts"].extend(word_starts)
+        self._pending["word_ends"].extend(word_ends)
         if self._max_word_terms is not None:
             self._pending["word_numbers"].extend(self._word_numbers(len(word_starts), field, terms))
         self._word_starts += len(word_starts)
@@ -321,6 +341,7 @@ class SegmentArrays:
         self.word_index = self._array("word_index", np.int64) if kept else None
         self.word_starts = self._array("word_starts", np.uint32) if kept else None
         self.word_terms = self._array("word_terms", np.int32) if "word_terms" in self._parts else None
+        self.word_ends = self._array("word_ends", np.uint32) if kept and "word_ends" in self._parts else None
         # read one number at a time (a page's bodies): Python ints, no numpy scalar each
         self._word_index_at = memoryview(self.word_index) if kept else None
         self._word_terms_at = memoryview(self.word_terms) if self.word_terms is not None else None
@@ -367,10 +388,18 @@ class SegmentArrays:
     def body_word_starts(self, docnum: int) -> np.ndarray | None:
         """Where each word of this segment's document ``docnum``'s body starts; None if the
         file does not say (one of 0.2.0.dev0, or a body too long to have them)."""
+        return self.body_word_spans(docnum)[0]
+
+    def body_word_spans(self, docnum: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Where each word of this segment's document ``docnum``'s body starts, and where it
+        ends (None: an older file keeps no ends); (None, None) if the file does
+        not say (one of 0.2.0.dev0, or a body too long to have them)."""
         if self._word_index_at is None:
-            return None
+            return None, None
         start, end = self._word_index_at[docnum], self._word_index_at[docnum + 1]
-        return self.word_starts[start:end] if end > start else None
+        if end <= start:
+            return None, None
+        return self.word_starts[start:end], None if self.word_ends is None else self.word_ends[start:end]
 
     def matched_positions(
         self, field: str, texts: Iterable[str], docnums: Sequence[int]
@@ -579,7 +608,7 @@ def _valid_header(header: Any, size: int, doc_count: int) -> bool:
     parts, fields = header.get("parts"), header.get("fields")
     if not isinstance(parts, dict) or not isinstance(fields, dict):
         return False
-    kept = ("values", "value_starts", "word_starts", "word_index", "word_terms")
+    kept = ("values", "value_starts", "word_starts", "word_index", "word_terms", "word_ends")
     optional = [name for name in kept if name in parts]
     for name in ("starts", "ids", "weights", *optional, *(f"terms:{field}" for field in fields)):
         place = parts.get(name)
@@ -618,9 +647,11 @@ def _valid_word_starts(arrays: SegmentArrays, header: dict, doc_count: int) -> b
     part (a file of 0.2.0.dev0)."""
     index, starts = arrays.word_index, arrays.word_starts
     if index is None or starts is None:
-        absent = "word_starts" not in header["parts"] and "word_terms" not in header["parts"]
+        absent = not {"word_starts", "word_terms", "word_ends"} & header["parts"].keys()
         return index is None and starts is None and absent
     if arrays.word_terms is not None and len(arrays.word_terms) != len(starts):
+        return False
+    if arrays.word_ends is not None and len(arrays.word_ends) != len(starts):
         return False
     return (
         len(index) == doc_count + 1
@@ -663,7 +694,8 @@ def derive(reader: Any, fields: Iterable[str], out: IO[bytes], positioned: Itera
     try:
         if positioned:
             for docnum in range(reader.doc_count_all()):  # deleted ones too: their numbers hold
-                writer.document(docnum, body_word_starts(reader.stored_fields(docnum).get("body", "")))
+                starts, ends = body_word_spans(reader.stored_fields(docnum).get("body", ""))
+                writer.document(docnum, starts, word_ends=ends)
         for field in sorted(set(fields) & set(reader.indexed_field_names())):
             for term, _ in reader.iter_field(field):
                 writer.start_terms(field, [term])

@@ -186,15 +186,15 @@ class SegmentBuilder:
             if fingerprint is None:
                 filed.append(Filed(document.id, UNCHANGED, "", True))
                 continue
-            values, texts, body_starts = fields_of(document, self._declared, lang)
+            values, texts, body_spans = fields_of(document, self._declared, lang)
             if self._keeps_fingerprints:
                 values[FINGERPRINT] = fingerprint
             self._file(values, texts)
             if document.fields:
                 self._file_declared(document.fields)
             body = body_field(analyzers.canonical(values["lang"]))
-            starts = arrays.body_word_starts(document.body, body_starts)
-            self._arrays.document(self._writer.docnum, starts, body, texts.get(body))
+            starts, ends = arrays.body_word_spans(document.body, body_spans)
+            self._arrays.document(self._writer.docnum, starts, body, texts.get(body), ends)
             self._writer.perdocwriter.finish_doc()
             self._writer.docnum += 1
             filed.append(Filed(document.id, self._count, values["lang"], indexed))
@@ -485,20 +485,21 @@ def identified_language(document: Document) -> str:
 
 def fields_of(
     document: Document, declarations: Mapping[str, Field] | None = None, lang: str | None = None
-) -> tuple[dict[str, object], dict[str, Terms], list[int] | None]:
+) -> tuple[dict[str, object], dict[str, Terms], tuple[list[int], list[int]] | None]:
     """A document as the index files it: the values Whoosh indexes or stores itself, the
     terms of the text fields (its own language's title, body and declared text fields, and
-    the name keys), and where its body's words start (None for a body longer than snippets
-    read); its other declared fields are filed by ``_file_declared``.
+    the name keys), and where its body's words start and end (None for a body longer than
+    snippets read); its other declared fields are filed by ``_file_declared``.
     ``lang``: its :func:`identified_language`, if known already."""
     lang = lang or identified_language(document)
     key = analyzers.canonical(lang)
     title_terms, title_names = analyzers.index_terms(document.title, lang)
-    body_starts = None
+    body_spans = None
     if len(document.body) > arrays.MAX_ANALYZED_CHARS:
         body_terms, body_names = analyzers.index_terms(document.body, lang)
     else:
-        body_terms, body_names, body_starts = analyzers.index_terms_and_starts(document.body, lang)
+        body_terms, body_names, *spans = analyzers.index_terms_and_starts(document.body, lang)
+        body_spans = (spans[0], spans[1])
     values: dict[str, object] = {
         "id": document.id,
         "lang": lang,
@@ -518,7 +519,7 @@ def fields_of(
             values[name] = value
             names += more_names
     texts[NAMES] = names
-    return values, texts, body_starts
+    return values, texts, body_spans
 
 
 def _text_postings(format_: Format, terms: Terms) -> tuple[list[tuple[str, float, bytes]], int]:

@@ -14,7 +14,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence, Set
 import analyzers
 import analyzers.names
 from analyzers import GENERIC
-from analyzers.tokenizer import has_unspaced, segments, spaced_words, spans, word_ends
+from analyzers.tokenizer import has_unspaced, segments, spaced_words, spans
+from analyzers.tokenizer import word_ends as read_word_ends
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
@@ -90,11 +91,13 @@ def passage_at(
     terms: Sequence[Hashable],
     word_starts: Sequence[int] | None,
     window: int = WINDOW_WORDS,
+    word_ends: Sequence[int] | None = None,
 ) -> str | None:
     """:func:`snippet_at`'s passage, from the matched words' positions in order (``hits``)
     and what each matched (``terms``: only which match the same term counts). Only the
     marked words and the passage's last are read, each from its start, not every word of
-    the text analyzed. None where the analysis must say: a text :func:`snippet` reads only
+    the text analyzed; none is read where the index keeps where each word ends
+    (``word_ends``). None where the analysis must say: a text :func:`snippet` reads only
     the start of, one without words, or starts that do not fit it (a damaged file)."""
     if len(text) > MAX_ANALYZED_CHARS or word_starts is None:
         return None
@@ -104,13 +107,19 @@ def passage_at(
     if not starts:
         return None
     last = first + len(starts) - 1
-    spaced = not has_unspaced(text[starts[0] : after])  # the usual case: a simpler pattern reads it
     shown = hits[bisect_left(hits, first) : bisect_right(hits, last)]
-    ends = word_ends(text, [starts[position - first] for position in (*shown, last)], spaced)
-    if None in ends:  # a start that is no word's
+    if word_ends is not None:
+        ends = _ints(word_ends[first : last + 1])
+        marked = [(starts[position - first], ends[position - first]) for position in shown]
+        if not all(start < end <= len(text) for start, end in ((starts[0], ends[-1]), *marked)):
+            return None  # ends that do not fit the text (a damaged file)
+        return _rendered(text, starts[0], ends[-1], _merged_spans(marked))
+    spaced = not has_unspaced(text[starts[0] : after])  # the usual case: a simpler pattern reads it
+    found = read_word_ends(text, [starts[position - first] for position in (*shown, last)], spaced)
+    if None in found:  # a start that is no word's
         return None
-    marked = [(starts[position - first], end) for position, end in zip(shown, ends, strict=False)]
-    return _rendered(text, starts[0], ends[-1], marked if spaced else _merged_spans(marked))
+    marked = [(starts[position - first], end) for position, end in zip(shown, found, strict=False)]
+    return _rendered(text, starts[0], found[-1], marked if spaced else _merged_spans(marked))
 
 
 def _ints(numbers: Sequence[int]) -> list[int]:

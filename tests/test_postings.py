@@ -205,10 +205,11 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
                     checked += 1
                 assert found.postings(field, "nosuchterm")[0].size == 0
             assert checked > 20
-            for docnum in range(leaf.doc_count_all()):  # where each word of each body starts
+            for docnum in range(leaf.doc_count_all()):  # where each word of each body starts and ends
                 body = leaf.stored_fields(docnum)["body"]
-                expected_starts = [start for start, _ in spans(body, spaced=True)]
-                assert list(found.body_word_starts(docnum) if expected_starts else []) == expected_starts
+                expected = list(spans(body, spaced=True))
+                starts, ends = found.body_word_spans(docnum)
+                assert list(zip(starts, ends, strict=True) if expected else []) == expected
             assert found.count(body_field("en"), "alpha") == np.count_nonzero(
                 found.postings(body_field("en"), "alpha")[0] >= 0
             )
@@ -247,7 +248,9 @@ def test_bodies_whose_words_a_writer_could_not_number_are_read_from_their_postin
     writer = arrays.ArraysWriter({field}, {field}, max_word_terms=2)
     for docnum, terms in enumerate(bodies):
         words = 1 + max(max(positions) for positions in terms.values())
-        writer.document(docnum, [6 * n for n in range(words)], field, terms)
+        writer.document(
+            docnum, [6 * n for n in range(words)], field, terms, [6 * n + 5 for n in range(words)]
+        )
     for term in sorted({term for terms in bodies for term in terms}):
         writer.start_terms(field, [term])
         having = [(docnum, terms[term]) for docnum, terms in enumerate(bodies) if term in terms]
