@@ -20,10 +20,11 @@ snippets, two optional pairs (absent in files of 0.2.0.dev0): the body fields' p
 values (``values``, Whoosh's encoding of positions, and ``value_starts``, int64, where each
 begins; a positioned field's header says its first posting and first value) and, per
 document, where each word of its body starts (``word_starts``, uint32, and ``word_index``,
-int64, one more than there are documents), and where it ends (``word_ends``, uint32,
-beside each start; older files have none). Optional too, in files a builder wrote: beside
-each word's start, the slot of its term (``word_terms``, int32; NO_TERM for a stopword,
-NOT_KEPT throughout a body the builder did not number).
+int64, one more than there are documents), and how long it is (``word_lengths``, uint8
+beside each start, LONG_WORD for that long or longer; older files have none). Optional
+too, in files a builder wrote: beside each word's start, the slot of its term
+(``word_terms``, int32; NO_TERM for a stopword, NOT_KEPT throughout a body the builder did
+not number).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import itertools
 import json
 import mmap
+import operator
 import os
 import tempfile
 from array import array
@@ -45,7 +47,7 @@ from whoosh.formats import Positions
 
 from analyzers.tokenizer import word_spans
 from searchlib.errors import IndexCorruptError, UntrustedIndexError
-from searchlib.highlight import MAX_ANALYZED_CHARS
+from searchlib.highlight import LONG_WORD, MAX_ANALYZED_CHARS
 from searchlib.schema import body_field
 
 MAGIC = b"SLARRAYS1\n"
@@ -63,7 +65,7 @@ _SPILLED = (
     "value_starts",
     "word_starts",
     "word_index",
-    "word_ends",
+    "word_lengths",
 )
 MAX_HEADER_BYTES = 1 << 24
 MAX_WORD_TERMS = 1 << 18  # distinct body terms a segment's writer numbers for word_terms
@@ -133,7 +135,7 @@ class ArraysWriter:
             "value_starts": array("q"),
             "word_starts": array("I"),
             "word_index": array("q"),
-            "word_ends": array("I"),
+            "word_lengths": array("B"),
             "word_numbers": array("i"),
         }
 
@@ -152,9 +154,14 @@ class ArraysWriter:
             raise ValueError(f"document {docnum} given after {self._documents - 1}")
         if len(word_ends) != len(word_starts):
             raise ValueError(f"document {docnum}: {len(word_starts)} word starts, {len(word_ends)} ends")
+        try:  # in C: a body's words are all shorter than LONG_WORD but for a rare one
+            lengths = array("B", map(operator.sub, word_ends, word_starts))
+        except OverflowError:
+            spans = zip(word_starts, word_ends, strict=True)
+            lengths = array("B", (min(max(end - start, 0), LONG_WORD) for start, end in spans))
         self._pending["word_index"].append(self._word_starts)
         self._pending["word_starts"].extend(word_starts)
-        self._pending["word_ends"].extend(word_ends)
+        self._pending["word_lengths"].extend(lengths)
         if self._max_word_terms is not None:
             self._pending["word_numbers"].extend(self._word_numbers(len(word_starts), field, terms))
         self._word_starts += len(word_starts)
@@ -341,7 +348,9 @@ class SegmentArrays:
         self.word_index = self._array("word_index", np.int64) if kept else None
         self.word_starts = self._array("word_starts", np.uint32) if kept else None
         self.word_terms = self._array("word_terms", np.int32) if "word_terms" in self._parts else None
-        self.word_ends = self._array("word_ends", np.uint32) if kept and "word_ends" in self._parts else None
+        self.word_lengths = (
+            self._array("word_lengths", np.uint8) if kept and "word_lengths" in self._parts else None
+        )
         # read one number at a time (a page's bodies): Python ints, no numpy scalar each
         self._word_index_at = memoryview(self.word_index) if kept else None
         self._word_terms_at = memoryview(self.word_terms) if self.word_terms is not None else None
@@ -388,18 +397,19 @@ class SegmentArrays:
     def body_word_starts(self, docnum: int) -> np.ndarray | None:
         """Where each word of this segment's document ``docnum``'s body starts; None if the
         file does not say (one of 0.2.0.dev0, or a body too long to have them)."""
-        return self.body_word_spans(docnum)[0]
+        return self.body_words(docnum)[0]
 
-    def body_word_spans(self, docnum: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Where each word of this segment's document ``docnum``'s body starts, and where it
-        ends (None: an older file keeps no ends); (None, None) if the file does
-        not say (one of 0.2.0.dev0, or a body too long to have them)."""
+    def body_words(self, docnum: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Where each word of this segment's document ``docnum``'s body starts, and how long
+        it is (LONG_WORD: that or longer; None: an older file keeps no lengths); (None, None)
+        if the file does not say (one of 0.2.0.dev0, or a body too long to have them)."""
         if self._word_index_at is None:
             return None, None
         start, end = self._word_index_at[docnum], self._word_index_at[docnum + 1]
         if end <= start:
             return None, None
-        return self.word_starts[start:end], None if self.word_ends is None else self.word_ends[start:end]
+        lengths = None if self.word_lengths is None else self.word_lengths[start:end]
+        return self.word_starts[start:end], lengths
 
     def matched_positions(
         self, field: str, texts: Iterable[str], docnums: Sequence[int]
@@ -608,7 +618,7 @@ def _valid_header(header: Any, size: int, doc_count: int) -> bool:
     parts, fields = header.get("parts"), header.get("fields")
     if not isinstance(parts, dict) or not isinstance(fields, dict):
         return False
-    kept = ("values", "value_starts", "word_starts", "word_index", "word_terms", "word_ends")
+    kept = ("values", "value_starts", "word_starts", "word_index", "word_terms", "word_lengths")
     optional = [name for name in kept if name in parts]
     for name in ("starts", "ids", "weights", *optional, *(f"terms:{field}" for field in fields)):
         place = parts.get(name)
@@ -647,11 +657,11 @@ def _valid_word_starts(arrays: SegmentArrays, header: dict, doc_count: int) -> b
     part (a file of 0.2.0.dev0)."""
     index, starts = arrays.word_index, arrays.word_starts
     if index is None or starts is None:
-        absent = not {"word_starts", "word_terms", "word_ends"} & header["parts"].keys()
+        absent = not {"word_starts", "word_terms", "word_lengths"} & header["parts"].keys()
         return index is None and starts is None and absent
     if arrays.word_terms is not None and len(arrays.word_terms) != len(starts):
         return False
-    if arrays.word_ends is not None and len(arrays.word_ends) != len(starts):
+    if arrays.word_lengths is not None and len(arrays.word_lengths) != len(starts):
         return False
     return (
         len(index) == doc_count + 1

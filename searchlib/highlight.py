@@ -14,11 +14,11 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence, Set
 import analyzers
 import analyzers.names
 from analyzers import GENERIC
-from analyzers.tokenizer import has_unspaced, segments, spaced_words, spans
-from analyzers.tokenizer import word_ends as read_word_ends
+from analyzers.tokenizer import has_unspaced, segments, spaced_words, spans, word_ends
 
 WINDOW_WORDS = 30
 MAX_ANALYZED_CHARS = 100_000
+LONG_WORD = 255  # a kept word length this long or longer: the word's end is read from the text
 OPEN, CLOSE = "<em>", "</em>"
 NAME_MATCH = "\x00name"  # stands for any token whose name key matched
 
@@ -91,14 +91,15 @@ def passage_at(
     terms: Sequence[Hashable],
     word_starts: Sequence[int] | None,
     window: int = WINDOW_WORDS,
-    word_ends: Sequence[int] | None = None,
+    word_lengths: Sequence[int] | None = None,
 ) -> str | None:
     """:func:`snippet_at`'s passage, from the matched words' positions in order (``hits``)
     and what each matched (``terms``: only which match the same term counts). Only the
     marked words and the passage's last are read, each from its start, not every word of
-    the text analyzed; none is read where the index keeps where each word ends
-    (``word_ends``). None where the analysis must say: a text :func:`snippet` reads only
-    the start of, one without words, or starts that do not fit it (a damaged file)."""
+    the text analyzed; none is read where the index keeps how long each word is
+    (``word_lengths``, :data:`LONG_WORD` for a word that long or longer). None where
+    the analysis must say: a text :func:`snippet` reads only the start of, one without
+    words, or starts that do not fit it (a damaged file)."""
     if len(text) > MAX_ANALYZED_CHARS or word_starts is None:
         return None
     first = _best_window_start(terms, hits, window)
@@ -108,18 +109,19 @@ def passage_at(
         return None
     last = first + len(starts) - 1
     shown = hits[bisect_left(hits, first) : bisect_right(hits, last)]
-    if word_ends is not None:
-        ends = _ints(word_ends[first : last + 1])
-        marked = [(starts[position - first], ends[position - first]) for position in shown]
-        if not all(start < end <= len(text) for start, end in ((starts[0], ends[-1]), *marked)):
-            return None  # ends that do not fit the text (a damaged file)
-        return _rendered(text, starts[0], ends[-1], _merged_spans(marked))
+    lengths = None if word_lengths is None else _ints(word_lengths[first : last + 1])
+    if lengths is not None and LONG_WORD not in lengths:
+        marked = [(starts[at], starts[at] + lengths[at]) for at in (position - first for position in shown)]
+        end = starts[-1] + lengths[-1]
+        if max([end, *(mark_end for _, mark_end in marked)]) > len(text):
+            return None  # lengths that do not fit the text (a damaged file)
+        return _rendered(text, starts[0], end, _merged_spans(marked))
     spaced = not has_unspaced(text[starts[0] : after])  # the usual case: a simpler pattern reads it
-    found = read_word_ends(text, [starts[position - first] for position in (*shown, last)], spaced)
-    if None in found:  # a start that is no word's
+    ends = word_ends(text, [starts[position - first] for position in (*shown, last)], spaced)
+    if None in ends:  # a start that is no word's
         return None
-    marked = [(starts[position - first], end) for position, end in zip(shown, found, strict=False)]
-    return _rendered(text, starts[0], found[-1], marked if spaced else _merged_spans(marked))
+    marked = [(starts[position - first], end) for position, end in zip(shown, ends, strict=False)]
+    return _rendered(text, starts[0], ends[-1], marked if spaced else _merged_spans(marked))
 
 
 def _ints(numbers: Sequence[int]) -> list[int]:

@@ -711,7 +711,7 @@ class _MarkedTerms:
                 self._terms.setdefault(key, set()).update(terms)
         self._name_keys = {term.text for reading in readings for term in reading.names}
         self._read_keys = frozenset(read_keys)
-        # document number: where its body's words start and end (None: not kept), and its
+        # document number: where its body's words start and how long they are (None: not kept), and its
         # matched words (positions in order, and each one's term; None in a language the query
         # was not read in: its name keys are found in its words)
         self._positions: dict[int, tuple[Sequence[int], Sequence[int] | None, arrays.Matched | None]] = {}
@@ -719,10 +719,11 @@ class _MarkedTerms:
     def read_positions(self, documents: matching.Documents, page: list[tuple[int, Stored]]) -> None:
         """Where the query's terms occur in the bodies of ``page``'s documents of the languages
         it was read in, from the segments' arrays (:meth:`arrays.SegmentArrays.matched_words`),
-        and where every page body's words start and end. Their snippets then read one passage, not
-        every word (XQuAD: 230 µs a snippet, most of it analyzing the whole text); bodies in
-        other languages are read for their name keys, but not tokenized with offsets. A
-        segment whose file keeps no positions leaves its documents to the analysis."""
+        and where every page body's words start and how long they are. Their snippets then
+        read one passage, not every word (XQuAD: 230 µs a snippet, most of it analyzing the
+        whole text); bodies in other languages are read for their name keys, but not
+        tokenized with offsets. A segment whose file keeps no positions leaves its
+        documents to the analysis."""
         if not page:
             return
         segments = documents.segments()
@@ -742,10 +743,10 @@ class _MarkedTerms:
                 if found is None:  # no positions kept: these documents are analyzed
                     continue
             for docnum in local:
-                starts, ends = segment.body_word_spans(docnum)
+                starts, lengths = segment.body_words(docnum)
                 if starts is not None:
                     matched = None if found is None else found[docnum]
-                    self._positions[docnum + offset] = (starts, ends, matched)
+                    self._positions[docnum + offset] = (starts, lengths, matched)
 
     def snippet(self, stored: Stored, field: str = "body", docnum: int | None = None) -> str:
         """The passage of ``field`` where the query's terms are densest. Name keys are marked
@@ -754,9 +755,9 @@ class _MarkedTerms:
         :meth:`read_positions` found needs no analysis, and one whose word starts it found
         no tokenizing with offsets."""
         text = stored.get(field, "")
-        starts, ends, matched = self._positions.get(docnum, _UNREAD) if field == "body" else _UNREAD
+        starts, lengths, matched = self._positions.get(docnum, _UNREAD) if field == "body" else _UNREAD
         if matched is not None:
-            passage = highlighting.passage_at(text, *matched, starts, word_ends=ends)
+            passage = highlighting.passage_at(text, *matched, starts, word_lengths=lengths)
             if passage is not None:
                 return passage
         key = analyzers.canonical(stored["lang"])

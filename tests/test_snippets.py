@@ -82,13 +82,14 @@ def test_crafted_word_starts_never_raise() -> None:
         assert "<em>Laos</em>" in highlight.snippet(text, "en", set(), {"ls"}, word_starts=starts)
         highlight.snippet_at(text, {0: "lao"}, starts)  # a passage or None
     assert names_at(text, [0, 10**6, 9], "en", {"ls"}) is None
-    good_starts, good_ends = [0, 5, 9, 17, 25, 30], [4, 8, 16, 23, 29, 36]
-    assert highlight.passage_at(text, [0, 4], ["lao", "lao"], good_starts, word_ends=good_ends) == (
-        highlight.snippet_at(text, {0: "lao", 4: "lao"}, good_starts)
-    )
-    for ends in ([0, 8, 16, 23, 29, 36], [4, 8, 16, 23, 29, 10**6], [4, 3, 2, 1, 0, 0], [4] * 6):
-        passage = highlight.passage_at(text, [0, 4], ["lao", "lao"], good_starts, word_ends=ends)
-        assert passage is None or "<em>" in passage  # ends past the text, or before their starts: None
+    starts, lengths = [0, 5, 9, 17, 25, 30], [4, 3, 7, 6, 4, 6]
+    expected = highlight.snippet_at(text, {0: "lao", 4: "lao"}, starts)
+    assert "<em>Laos</em>" in expected
+    for kept in (lengths, [*lengths[:2], highlight.LONG_WORD, *lengths[3:]]):  # a long word is read
+        assert highlight.passage_at(text, [0, 4], ["lao", "lao"], starts, word_lengths=kept) == expected
+    for kept in ([0] * 6, [4, 3, 7, 6, 4, 200], [200] * 6, [1] * 6):  # kept by a damaged file
+        passage = highlight.passage_at(text, [0, 4], ["lao", "lao"], starts, word_lengths=kept)
+        assert passage is None or passage.count("<em>") == 2  # past the text: None
 
 
 @pytest.mark.parametrize("control", ["", "\x00", "\x01", "\x00\x01"])
