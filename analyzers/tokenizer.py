@@ -150,15 +150,6 @@ def word_spans(text: str) -> tuple[list[int], list[int]]:
     return starts, word_ends_of(starts, itertools.chain.from_iterable(made for _, made in runs))
 
 
-def word_starts(text: str) -> list[int]:
-    """Where each word of :func:`spans` starts, at half the cost for text without bigrams."""
-    if text.isascii():
-        return list(map(_ASCII_MATCH_START, _ASCII_WORD.finditer(text)))
-    if has_unspaced(text):
-        return segments(text)[1]
-    return list(map(_MATCH_START, _WORD.finditer(text)))
-
-
 def segments(text: str) -> tuple[list[tuple[bool, list[str]]], list[int]]:
     """The words and bigrams of :func:`words`, in runs of one kind, ``(True, bigrams)`` or
     ``(False, words)``, in order, and where each starts. Bigrams are made in C, a Python step

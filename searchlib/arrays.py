@@ -394,11 +394,6 @@ class SegmentArrays:
         start, end = self._start_at[slot], self._start_at[slot + 1]
         return self.ids[start:end], self.weights[start:end]
 
-    def body_word_starts(self, docnum: int) -> np.ndarray | None:
-        """Where each word of this segment's document ``docnum``'s body starts; None if the
-        file does not say (one of 0.2.0.dev0, or a body too long to have them)."""
-        return self.body_words(docnum)[0]
-
     def body_words(self, docnum: int) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Where each word of this segment's document ``docnum``'s body starts, and how long
         it is (LONG_WORD: that or longer; None: an older file keeps no lengths); (None, None)

@@ -272,9 +272,9 @@ def test_ascii_text_is_cut_into_words_as_the_unicode_pattern_cuts_it() -> None:
             (m.group(), *m.span(), False) for m in tokenizer._TOKEN.finditer(text)
         ]
         assert list(tokenizer.spans(text, spaced=True, start=start)) == [w[1:3] for w in expected]
-        assert tokenizer.word_starts(text) == [m.start() for m in tokenizer._WORD.finditer(text)]
+        assert tokenizer.word_spans(text)[0] == [m.start() for m in tokenizer._WORD.finditer(text)]
         found = tokenizer._WORD.findall(text)
-        assert tokenizer.segments(text) == ([(False, found)] if found else [], tokenizer.word_starts(text))
+        assert tokenizer.segments(text) == ([(False, found)] if found else [], tokenizer.word_spans(text)[0])
         assert tokenizer.spaced_words(text) == tokenizer._WORD.findall(text)
 
 
@@ -319,7 +319,7 @@ def test_a_word_read_from_its_start_ends_where_reading_the_whole_text_ends_it() 
         runs, starts = tokenizer.segments(text)
         made = [(token, bigrams) for bigrams, tokens in runs for token in tokens]
         assert made == [(surface, bigram) for surface, _, _, bigram in tokenizer.words(text)], text
-        assert starts == [start for _, start, _, _ in tokenizer.words(text)] == tokenizer.word_starts(text)
+        assert starts == [start for _, start, _, _ in tokenizer.words(text)] == tokenizer.word_spans(text)[0]
         assert all(a != b for (a, _), (b, _) in itertools.pairwise(runs)), "runs of one kind are joined"
     assert tokenizer.word_end("Laos and", 4) is None and tokenizer.word_end("Laos", 9) is None
 

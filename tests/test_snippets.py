@@ -55,7 +55,7 @@ def test_a_passage_is_read_from_word_starts_only_where_they_fit_the_text() -> No
 
     text = "Vientiane is the capital of Laos, and Laos borders Vietnam. " * 3 + "Nothing else."
     terms = {token.term for token in analyze("Laos Vietnam", "en")}
-    starts = tokenizer.word_starts(text)
+    starts = tokenizer.word_spans(text)[0]
     words = [word for word, *_ in tokenizer.words(text)]
     matched = {
         position: analyze(word, "en")[0].term for position, word in enumerate(words) if word[0] in "LV"
@@ -101,7 +101,7 @@ def test_a_passage_is_escaped_and_marked_whatever_characters_it_holds(control: s
 
     text = f'<b>Laos</b> & "Vientiane"{control} <script>Laos</script> it\'s Laos{control}.'
     terms = {token.term for token in analyze("Laos", "en")}
-    snippet = highlight.snippet(text, "en", terms, word_starts=tokenizer.word_starts(text))
+    snippet = highlight.snippet(text, "en", terms, word_starts=tokenizer.word_spans(text)[0])
     expected = (  # from the first word to the last, the text cut before and after
         f"…b&gt;<em>Laos</em>&lt;/b&gt; &amp; &quot;Vientiane&quot;{control} "
         "&lt;script&gt;<em>Laos</em>&lt;/script&gt; it&#x27;s <em>Laos</em>…"
