@@ -5,7 +5,6 @@ Importable on its own: nothing here knows about Whoosh.
 
 from __future__ import annotations
 
-import itertools
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -33,6 +32,7 @@ from analyzers.registry import (
 from analyzers.token import Token
 from analyzers.tokenizer import (
     SHORT_CHARS,
+    run_ends,
     segments,
     spaced_words,
     spaced_words_and_starts,
@@ -118,8 +118,7 @@ def index_terms_and_starts(
     if found is None:  # bigrams
         made, starts = segments(text)
         positions, names, _ = _index_terms_with_bigrams(made, canonical(lang))
-        surfaces = itertools.chain.from_iterable(run for _, run in made)
-        return positions, names, starts, word_ends_of(starts, surfaces)
+        return positions, names, starts, run_ends(made, starts)
     spaced, starts = found
     positions, names, _ = _index_terms(text, lang, spaced)
     return positions, names, starts, word_ends_of(starts, spaced)

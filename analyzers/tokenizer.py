@@ -141,13 +141,19 @@ def word_ends_of(starts: Sequence[int], surfaces: Iterable[str]) -> list[int]:
     return list(map(operator.add, starts, map(len, surfaces)))
 
 
+def run_ends(runs: list[tuple[bool, list[str]]], starts: Sequence[int]) -> list[int]:
+    """:func:`word_ends_of` the words and bigrams of :func:`segments`."""
+    return word_ends_of(starts, itertools.chain.from_iterable(made for _, made in runs))
+
+
 def word_spans(text: str) -> tuple[list[int], list[int]]:
     """Where each word of :func:`spans` starts, and where it ends."""
-    if text.isascii() or not has_unspaced(text):
-        found = [match.span() for match in (_ASCII_WORD if text.isascii() else _WORD).finditer(text)]
-        return [start for start, _ in found], [end for _, end in found]
+    found = spaced_words_and_starts(text)
+    if found is not None:
+        surfaces, starts = found
+        return starts, word_ends_of(starts, surfaces)
     runs, starts = segments(text)
-    return starts, word_ends_of(starts, itertools.chain.from_iterable(made for _, made in runs))
+    return starts, run_ends(runs, starts)
 
 
 def segments(text: str) -> tuple[list[tuple[bool, list[str]]], list[int]]:

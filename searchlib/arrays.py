@@ -516,8 +516,9 @@ class SegmentArrays:
 
 
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
-Matched = tuple[list[int], list[int]]  # a body's matched word positions, in order, and each one's term slot
-_NO_HITS: Matched = ([], [])
+# a body's matched word positions, in order, and each one's term slot
+Matched = tuple[Sequence[int], Sequence[int]]
+_NO_HITS: Matched = ((), ())  # shared by the bodies with none: immutable
 _COMPARED_SLOTS = 8  # up to this many terms, a body's words are compared with each
 _POSITIONS = Positions()
 # Whoosh's encoding of positions: their count (4 bytes), then their deltas pickled (protocol
