@@ -111,9 +111,15 @@ def passage_at(
     shown = hits[bisect_left(hits, first) : bisect_right(hits, last)]
     lengths = None if word_lengths is None else _ints(word_lengths[first : last + 1])
     if lengths is not None and LONG_WORD not in lengths:
-        marked = [(starts[at], starts[at] + lengths[at]) for at in (position - first for position in shown)]
-        end = starts[-1] + lengths[-1]
-        if max([end, *(mark_end for _, mark_end in marked)]) > len(text):
+        end = furthest = starts[-1] + lengths[-1]
+        marked = []
+        for position in shown:
+            start = starts[position - first]
+            mark_end = start + lengths[position - first]
+            marked.append((start, mark_end))
+            if mark_end > furthest:
+                furthest = mark_end
+        if furthest > len(text):
             return None  # lengths that do not fit the text (a damaged file)
         return _rendered(text, starts[0], end, _merged_spans(marked))
     spaced = not has_unspaced(text[starts[0] : after])  # the usual case: a simpler pattern reads it
