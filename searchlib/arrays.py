@@ -35,6 +35,7 @@ import mmap
 import operator
 import os
 import tempfile
+import threading
 from array import array
 from bisect import bisect_left
 from collections import Counter
@@ -355,6 +356,8 @@ class SegmentArrays:
         self._word_index_at = memoryview(self.word_index) if kept else None
         self._word_terms_at = memoryview(self.word_terms) if self.word_terms is not None else None
         self._lookups: dict[str, dict[str, int] | None] = {}
+        self._slot_table: np.ndarray | None = None  # _among's, made at its first call
+        self._table_lock = threading.Lock()  # searches in threads share the table
 
     def _array(self, name: str, dtype: Any) -> np.ndarray:
         offset, size = self._parts[name]
@@ -486,15 +489,12 @@ class SegmentArrays:
         index, terms = self._word_index_at, self._word_terms_at
         spans = [(index[docnum], index[docnum + 1]) for docnum in docnums]
         words = np.concatenate([self.word_terms[begin:end] for begin, end in spans])
-        if len(slots) <= _COMPARED_SLOTS:  # a few terms (most queries): compared, not searched
+        if len(slots) <= _COMPARED_SLOTS:  # a few terms (most queries): compared
             matched = words == slots[0]
             for slot in slots[1:]:
                 matched |= words == slot
         else:
-            keys = np.unique(np.array(slots, dtype=words.dtype))
-            at = np.searchsorted(keys, words)
-            at[at == len(keys)] = 0
-            matched = keys[at] == words
+            matched = self._among(words, slots)
         hits = np.flatnonzero(matched)
         hit_list, slot_list = hits.tolist(), words[hits].tolist()
         unread = []  # no words kept (a body too long for them), or not numbered: read from postings
@@ -509,6 +509,21 @@ class SegmentArrays:
             first = last
         return unread
 
+    def _among(self, words: np.ndarray, slots: list[int]) -> np.ndarray:
+        """Which of ``words`` (term slots) are among ``slots``: read from a table of the
+        segment's terms, marked for the call (a binary search of the slots per word was 50 µs
+        a page; the table is one byte a term, made once). NO_TERM and NOT_KEPT read the
+        table's last two entries, never marked; a damaged file's slot past the terms wraps."""
+        with self._table_lock:
+            if self._slot_table is None:
+                self._slot_table = np.zeros(len(self.starts) + 1, dtype=bool)  # terms, and two more
+            table = self._slot_table
+            table[slots] = True
+            try:
+                return table.take(words, mode="wrap")
+            finally:
+                table[slots] = False
+
     def count(self, field: str, text: str) -> int:
         """How many postings the term has here (deleted documents' too)."""
         slot = (self._lookup(field) or {}).get(text)
@@ -519,7 +534,7 @@ _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 # a body's matched word positions, in order, and each one's term slot
 Matched = tuple[Sequence[int], Sequence[int]]
 _NO_HITS: Matched = ((), ())  # shared by the bodies with none: immutable
-_COMPARED_SLOTS = 8  # up to this many terms, a body's words are compared with each
+_COMPARED_SLOTS = 4  # up to this many terms, a body's words are compared with each
 _POSITIONS = Positions()
 # Whoosh's encoding of positions: their count (4 bytes), then their deltas pickled (protocol
 # 2): PROTO 2, EMPTY_LIST, BINPUT 0, then MARK … APPENDS or one APPEND, maybe STOP.

@@ -219,6 +219,56 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
     index.close()
 
 
+def test_a_page_matched_for_many_terms_at_once_is_each_terms_matches_together(tmp_path: Path) -> None:
+    """A snippet's matched words, asked for many terms at once (a table of the segment's
+    terms past a few) or a few (compared one by one), are each term's own matches put
+    together; a stopword (a word with no term) never matches. Both for bodies whose words
+    a builder numbered and for a merged segment's, read from the postings."""
+    import random
+
+    from searchlib import arrays
+
+    rng = random.Random(11)
+    vocabulary = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "iota", "kappa", "lambda"]
+    index = searchlib.Index.create(tmp_path / "index")
+    for batch in range(2):
+        index.add(
+            searchlib.Document(
+                id=f"d{batch}-{n}",
+                title="",
+                body=" ".join(rng.choice([*vocabulary, "the", "and"]) for _ in range(rng.randrange(1, 60))),
+                lang="en",
+            )
+            for n in range(80)
+        )
+    field = body_field("en")
+    for merged in (False, True):
+        if merged:
+            index.optimize()
+        whoosh = open_whoosh(tmp_path / "index")
+        reader = whoosh.reader()
+        for leaf, _ in reader.leaf_readers():
+            with whoosh.storage.open_file(arrays.file_name(leaf.segment())) as opened:
+                found = arrays.load(opened.file.fileno(), leaf.doc_count_all())
+            assert found is not None and (found.word_terms is not None) == (not merged)
+            if not merged:
+                assert arrays.NO_TERM in found.word_terms.tolist()  # the stopwords
+            terms = sorted({term for term in (t.decode("utf-8") for t, _ in leaf.iter_field(field))})
+            docnums = list(range(leaf.doc_count_all()))
+            alone = {term: found.matched_positions(field, [term], docnums) for term in terms}
+            for size in [1, 2, 4, 5, 8, len(terms)] * 6:
+                asked = rng.sample(terms, size)
+                pages = sorted(rng.sample(docnums, rng.randrange(1, 12)))
+                expected = {docnum: {} for docnum in pages}
+                for term in asked:
+                    for docnum in pages:
+                        expected[docnum].update(alone[term][docnum])
+                together = found.matched_positions(field, asked, pages)
+                assert together == expected
+        reader.close()
+    index.close()
+
+
 def test_positions_decode_as_whooshs_decoder_reads_them() -> None:
     """The strict reader of Whoosh's position encoding, with its shortcut for lists whose
     deltas are all under 256, gives Whoosh's positions for random lists of every shape."""
