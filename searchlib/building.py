@@ -498,8 +498,8 @@ def fields_of(
     if len(document.body) > arrays.MAX_ANALYZED_CHARS:
         body_terms, body_names = analyzers.index_terms(document.body, lang)
     else:
-        body_terms, body_names, *spans = analyzers.index_terms_and_starts(document.body, lang)
-        body_spans = (spans[0], spans[1])
+        body_terms, body_names, starts, ends = analyzers.index_terms_and_starts(document.body, lang)
+        body_spans = (starts, ends)
     values: dict[str, object] = {
         "id": document.id,
         "lang": lang,

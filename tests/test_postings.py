@@ -3,7 +3,9 @@ writer makes of the same documents, read back through Whoosh, term by term."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,21 @@ EXTRA = [
     searchlib.Document(id="ar", title="آسيان", body="اجتمع قادة الآسيان في لاوس", date=None, source="wire"),
     searchlib.Document(id="many", title="Repeat", body=" ".join(["word"] * 300 + ["Laos"] * 7), lang="en"),
 ]
+
+
+def segment_arrays(path: Path) -> Iterator[tuple[Any, Any]]:
+    """Each segment's Whoosh reader and its arrays (searchlib.arrays), loaded as a search
+    loads them; the reader is closed once they are all read."""
+    from searchlib import arrays
+
+    whoosh = open_whoosh(path)
+    reader = whoosh.reader()
+    try:
+        for leaf, _ in reader.leaf_readers():
+            with whoosh.storage.open_file(arrays.file_name(leaf.segment())) as opened:
+                yield leaf, arrays.load(opened.file.fileno(), leaf.doc_count_all())
+    finally:
+        reader.close()
 
 
 def whoosh_fields(document: searchlib.Document) -> dict[str, object]:
@@ -174,14 +191,10 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
     for merged in (False, True):
         if merged:
             index.optimize()  # one segment, written by Whoosh's merge: its arrays are derived
-        whoosh = open_whoosh(tmp_path / "index")
-        reader = whoosh.reader()
-        scored = arrays.scored_fields(whoosh.schema)
-        positioned = arrays.positioned_fields(whoosh.schema)
-        assert body_field("en") in positioned and title_field("en") not in positioned
-        for leaf, _ in reader.leaf_readers():
-            with whoosh.storage.open_file(arrays.file_name(leaf.segment())) as opened:
-                found = arrays.load(opened.file.fileno(), leaf.doc_count_all())
+        for leaf, found in segment_arrays(tmp_path / "index"):
+            scored = arrays.scored_fields(leaf.schema)
+            positioned = arrays.positioned_fields(leaf.schema)
+            assert body_field("en") in positioned and title_field("en") not in positioned
             assert found is not None
             # a builder numbers each body word by its term; a merge's arrays read positions instead
             assert (found.word_terms is not None) == (not merged)
@@ -214,7 +227,6 @@ def test_segment_arrays_hold_every_scored_term_as_whoosh_reads_it_and_a_merge_ge
             assert found.count(body_field("en"), "alpha") == np.count_nonzero(
                 found.postings(body_field("en"), "alpha")[0] >= 0
             )
-        reader.close()
         assert len(list((tmp_path / "index").glob("*.sla"))) == len(list((tmp_path / "index").glob("*.seg")))
     index.close()
 
@@ -245,15 +257,11 @@ def test_a_page_matched_for_many_terms_at_once_is_each_terms_matches_together(tm
     for merged in (False, True):
         if merged:
             index.optimize()
-        whoosh = open_whoosh(tmp_path / "index")
-        reader = whoosh.reader()
-        for leaf, _ in reader.leaf_readers():
-            with whoosh.storage.open_file(arrays.file_name(leaf.segment())) as opened:
-                found = arrays.load(opened.file.fileno(), leaf.doc_count_all())
+        for leaf, found in segment_arrays(tmp_path / "index"):
             assert found is not None and (found.word_terms is not None) == (not merged)
             if not merged:
                 assert arrays.NO_TERM in found.word_terms.tolist()  # the stopwords
-            terms = sorted({term for term in (t.decode("utf-8") for t, _ in leaf.iter_field(field))})
+            terms = [term.decode("utf-8") for term, _ in leaf.iter_field(field)]
             docnums = list(range(leaf.doc_count_all()))
             alone = {term: found.matched_positions(field, [term], docnums) for term in terms}
             for size in [1, 2, 4, 5, 8, len(terms)] * 6:
@@ -265,7 +273,6 @@ def test_a_page_matched_for_many_terms_at_once_is_each_terms_matches_together(tm
                         expected[docnum].update(alone[term][docnum])
                 together = found.matched_positions(field, asked, pages)
                 assert together == expected
-        reader.close()
     index.close()
 
 
