@@ -7,9 +7,15 @@ from the segments' arrays, unpickling the hit's stored fields. Asked again, thos
 times: on a fresh open with the word caches emptied (first sight), on a fresh open with the
 words known, and with every term and hit read before; it prints each phase's median per
 query each way. Phases nest (stored fields are read within ordering, a query's readings
-within the names' yardstick or within evaluation), so they do not add up.
+within the names' yardstick or within evaluation), so they do not add up; the last row is
+the sum, question by question, of three that never nest: what the query's words cost before
+a single posting is read.
+
+With ``--lang-given`` each question is asked with its language, as bm25s is: "all known" is
+then the least a search costs, every cache warm and no language to identify.
 
     python -m benchmarks.query_phases [--scale 1] [--per-lang 100] [--highlight] [--langs th,vi]
+                                      [--lang-given]
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ PHASES = (  # (owner, attribute, label)
     (index_module._MarkedTerms, "snippet", "snippets: passages"),
 )
 TOTAL = "whole search"
+# phases that never nest in each other and need no posting: what the query's words cost alone
+ANALYSIS = ("parse", "language identification", "reading the words (analysis, name keys)")
+QUERY_ANALYSIS = "query analysis (parse, identify, read words)"
 
 
 def timed(spent: dict[str, float]) -> None:
@@ -50,19 +59,23 @@ def timed(spent: dict[str, float]) -> None:
         time_calls(owner, name, lambda seconds, label=label: spent.__setitem__(label, spent[label] + seconds))
 
 
-def ask(path: Path, texts: list[str], warm_up: list[str], highlight: bool, spent: dict[str, float]) -> dict:
-    """Each of ``texts`` once on ``path`` opened afresh: per phase, the seconds of each question."""
+Asked = list[tuple[str, str | None]]  # (question, the language it is asked in: None, unknown)
+
+
+def ask(path: Path, asked: Asked, warm_up: Asked, highlight: bool, spent: dict[str, float]) -> dict:
+    """Each of ``asked`` once on ``path`` opened afresh: per phase, the seconds of each question."""
     index = searchlib.Index.open(path)
-    for text in warm_up:
-        index.search(text, highlight=highlight)
+    for text, lang in warm_up:
+        index.search(text, highlight=highlight, lang=lang)
     per_query: dict[str, list[float]] = defaultdict(list)
-    for text in texts:
+    for text, lang in asked:
         spent.clear()
         began = time.perf_counter()
-        index.search(text, highlight=highlight)
+        index.search(text, highlight=highlight, lang=lang)
         spent[TOTAL] = time.perf_counter() - began
         for label in [TOTAL, *(label for _, _, label in PHASES)]:
             per_query[label].append(spent.get(label, 0.0))
+        per_query[QUERY_ANALYSIS].append(sum(spent.get(label, 0.0) for label in ANALYSIS))
     return per_query
 
 
@@ -72,13 +85,20 @@ def main() -> None:
     parser.add_argument("--per-lang", type=int, default=100)
     parser.add_argument("--highlight", action="store_true", help="with snippets")
     parser.add_argument("--langs", default=None, help="only the questions in these languages (th,vi)")
+    parser.add_argument("--lang-given", action="store_true", help="each question asked in its language")
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="query-phases-") as folder:
         figures = phases(Path(folder) / "index", args)
-    run = {"scale": args.scale, "highlight": args.highlight, "langs": args.langs, "phases": figures}
+    run = {
+        "scale": args.scale,
+        "highlight": args.highlight,
+        "langs": args.langs,
+        "lang_given": args.lang_given,
+    }
+    run["phases"] = figures
     write_results("query_phases", run, args.out)
 
 
@@ -87,8 +107,13 @@ def phases(path: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     with searchlib.Index.create(path) as index:
         index.add(stream(documents(read_jsonl(args.data / "corpus.jsonl")), args.scale), jobs=2)
     langs = args.langs.split(",") if args.langs else None
-    texts = [q["text"] for q in questions(args.data, args.per_lang) if langs is None or q["lang"] in langs]
-    warm_up = [q["text"] for q in questions(args.data, 2, split="tune")[:WARM_UP]]
+
+    def asked(split: str, per_lang: int) -> Asked:
+        found = questions(args.data, per_lang, split=split)
+        return [(q["text"], q["lang"] if args.lang_given else None) for q in found]
+
+    texts = [(text, lang) for text, lang in asked("heldout", args.per_lang) if langs is None or lang in langs]
+    warm_up = asked("tune", 2)[:WARM_UP]
     spent: dict[str, float] = defaultdict(float)
     timed(spent)
     analyzers.clear_word_caches()
@@ -96,7 +121,10 @@ def phases(path: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     again = ask(path, texts, [], args.highlight, spent)  # a fresh open, but the words are known
     again_too = ask(path, texts, texts, args.highlight, spent)  # and every term and document read
     figures: dict[str, dict[str, float]] = {}
-    print(f"{len(texts)} questions, {args.scale}x, {'with' if args.highlight else 'without'} snippets")
+    told = "language given" if args.lang_given else "language unknown"
+    print(
+        f"{len(texts)} questions, {args.scale}x, {'with' if args.highlight else 'without'} snippets, {told}"
+    )
     print(f"{'median per query, ms':<44}{'first sight':>12}{'words known':>12}{'all known':>12}")
     for label in first:
         row = [statistics.median(times) * 1000 for times in (first[label], again[label], again_too[label])]

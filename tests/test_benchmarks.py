@@ -238,3 +238,22 @@ def test_query_phases_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None
         assert all(ms > 0 for ms in phases[label].values()), (label, phases[label])
     whole = phases["whole search"]
     assert all(phases["parse"][mode] < whole[mode] for mode in whole)
+    analysis = phases["query analysis (parse, identify, read words)"]  # their sum, question by question
+    for label in ("parse", "language identification", "reading the words (analysis, name keys)"):
+        assert all(phases[label][mode] <= analysis[mode] < whole[mode] for mode in whole), label
+
+
+def test_query_phases_with_the_language_given_identifies_none(tiny_xquad: Path, tmp_path: Path) -> None:
+    """--lang-given asks each question in its language: nothing is left to identify, which
+    otherwise takes longer than parsing (the model's walk over the question's bytes)."""
+    out_file = tmp_path / "phases.json"
+    out = run_module(
+        "benchmarks.query_phases", "--data", str(tiny_xquad), "--per-lang", "2", "--lang-given",
+        "--out", str(out_file),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    run = json.loads(out_file.read_text())
+    assert run["lang_given"] is True
+    phases = run["phases"]
+    identification, parse = phases["language identification"], phases["parse"]
+    assert all(identification[mode] < parse[mode] for mode in parse), (identification, parse)
