@@ -89,31 +89,36 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "xquad")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    langs = args.langs.split(",") if args.langs else None
+    asked = questions_asked(args.data, "heldout", args.per_lang, args.lang_given, langs)
+    if not asked:
+        parser.error(f"--langs {args.langs}: no held-out question of {args.data} is in these languages")
 
     with tempfile.TemporaryDirectory(prefix="query-phases-") as folder:
-        figures = phases(Path(folder) / "index", args)
+        figures = phases(Path(folder) / "index", asked, args)
     run = {
         "scale": args.scale,
         "highlight": args.highlight,
         "langs": args.langs,
         "lang_given": args.lang_given,
     }
-    run["phases"] = figures
-    write_results("query_phases", run, args.out)
+    write_results("query_phases", {**run, "phases": figures}, args.out)
 
 
-def phases(path: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """Build the index at ``path``, ask the questions three ways, print and return the medians."""
+def questions_asked(
+    data: Path, split: str, per_lang: int, lang_given: bool, langs: list[str] | None = None
+) -> Asked:
+    """The questions of ``split`` (in ``langs`` only, if given), each with its language if
+    it is to be given."""
+    found = [q for q in questions(data, per_lang, split=split) if langs is None or q["lang"] in langs]
+    return [(q["text"], q["lang"] if lang_given else None) for q in found]
+
+
+def phases(path: Path, texts: Asked, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Build the index at ``path``, ask ``texts`` three ways, print and return the medians."""
     with searchlib.Index.create(path) as index:
         index.add(stream(documents(read_jsonl(args.data / "corpus.jsonl")), args.scale), jobs=2)
-    langs = args.langs.split(",") if args.langs else None
-
-    def asked(split: str, per_lang: int) -> Asked:
-        found = questions(args.data, per_lang, split=split)
-        return [(q["text"], q["lang"] if args.lang_given else None) for q in found]
-
-    texts = [(text, lang) for text, lang in asked("heldout", args.per_lang) if langs is None or lang in langs]
-    warm_up = asked("tune", 2)[:WARM_UP]
+    warm_up = questions_asked(args.data, "tune", 2, args.lang_given)[:WARM_UP]
     spent: dict[str, float] = defaultdict(float)
     timed(spent)
     analyzers.clear_word_caches()

@@ -257,3 +257,14 @@ def test_query_phases_with_the_language_given_identifies_none(tiny_xquad: Path, 
     phases = run["phases"]
     identification, parse = phases["language identification"], phases["parse"]
     assert all(identification[mode] < parse[mode] for mode in parse), (identification, parse)
+
+
+def test_query_phases_refuses_languages_without_questions(tiny_xquad: Path, tmp_path: Path) -> None:
+    """A --langs that names no question's language is an error naming it, and no result is
+    written (it wrote an empty one over the last run's)."""
+    out_file = tmp_path / "phases.json"
+    out = run_module(
+        "benchmarks.query_phases", "--data", str(tiny_xquad), "--langs", "xx", "--out", str(out_file)
+    )
+    assert out.returncode == 2 and "--langs xx" in out.stderr and "Traceback" not in out.stderr
+    assert not out_file.exists()
