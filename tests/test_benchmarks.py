@@ -225,15 +225,19 @@ def test_query_benchmark_times_searchlib_beside_bm25s(tiny_xquad: Path, tmp_path
     assert "in one process, question by question" in out.stdout and "in one process, in blocks" in out.stdout
 
 
-def test_query_phases_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
-    """Each phase it times is still where a search spends it: renamed, its time would read 0."""
+def query_phases_run(data: Path, tmp_path: Path, *flags: str) -> dict:
+    """What ``benchmarks.query_phases`` writes for two questions per language of ``data``."""
     out_file = tmp_path / "phases.json"
     out = run_module(
-        "benchmarks.query_phases", "--data", str(tiny_xquad), "--per-lang", "2", "--highlight",
-        "--out", str(out_file),
-    )  # fmt: skip
+        "benchmarks.query_phases", "--data", str(data), "--per-lang", "2", *flags, "--out", str(out_file)
+    )
     assert out.returncode == 0, out.stderr
-    phases = json.loads(out_file.read_text())["phases"]
+    return json.loads(out_file.read_text())
+
+
+def test_query_phases_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None:
+    """Each phase it times is still where a search spends it: renamed, its time would read 0."""
+    phases = query_phases_run(tiny_xquad, tmp_path, "--highlight")["phases"]
     for label in ("whole search", "parse", "evaluation (scoring)", "ordering", "snippets: passages"):
         assert all(ms > 0 for ms in phases[label].values()), (label, phases[label])
     whole = phases["whole search"]
@@ -246,13 +250,7 @@ def test_query_phases_on_a_tiny_corpus(tiny_xquad: Path, tmp_path: Path) -> None
 def test_query_phases_with_the_language_given_identifies_none(tiny_xquad: Path, tmp_path: Path) -> None:
     """--lang-given asks each question in its language: nothing is left to identify, which
     otherwise takes longer than parsing (the model's walk over the question's bytes)."""
-    out_file = tmp_path / "phases.json"
-    out = run_module(
-        "benchmarks.query_phases", "--data", str(tiny_xquad), "--per-lang", "2", "--lang-given",
-        "--out", str(out_file),
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr
-    run = json.loads(out_file.read_text())
+    run = query_phases_run(tiny_xquad, tmp_path, "--lang-given")
     assert run["lang_given"] is True
     phases = run["phases"]
     identification, parse = phases["language identification"], phases["parse"]
